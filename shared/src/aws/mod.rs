@@ -1,0 +1,73 @@
+//! The only code that touches aws-sdk-*: the ports implemented, errors mapped, retries configured.
+
+pub mod credential_report;
+mod errors;
+mod iam;
+mod sns;
+
+pub use iam::{IamReader, IamWriter};
+pub use sns::{message_body, SnsNotifier};
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// Attempts per call, the first included. IAM throttles hard: standard retry with jittered
+/// exponential backoff absorbs short bursts; what still fails is recorded as `failed`.
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// Where the AWS configuration comes from, beyond the standard chain (environment, profiles,
+/// `AWS_ENDPOINT_URL`, container and instance credentials).
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOverrides {
+    /// A named profile (`--profile`), instead of `AWS_PROFILE`.
+    pub profile: Option<String>,
+    /// A region (`--region`), instead of `AWS_REGION`.
+    pub region: Option<String>,
+}
+
+/// Loads the shared AWS configuration once per process.
+pub async fn load_config(overrides: &ConfigOverrides) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+    if let Some(profile) = &overrides.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &overrides.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    loader.load().await
+}
+
+/// The clients a run needs, built once from one configuration.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// IAM (a global service).
+    pub iam: aws_sdk_iam::Client,
+    /// SNS (regional: the topic's region is the configured one).
+    pub sns: aws_sdk_sns::Client,
+}
+
+impl Clients {
+    /// Builds the clients.
+    pub fn new(config: &SdkConfig) -> Self {
+        Clients {
+            iam: aws_sdk_iam::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+        }
+    }
+
+    /// The read side.
+    pub fn reader(&self) -> IamReader {
+        IamReader::new(self.iam.clone())
+    }
+
+    /// The write side, for runs that enforce.
+    pub fn writer(&self) -> IamWriter {
+        IamWriter::new(self.iam.clone())
+    }
+
+    /// The notifier.
+    pub fn notifier(&self) -> SnsNotifier {
+        SnsNotifier::new(self.sns.clone())
+    }
+}

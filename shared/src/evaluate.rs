@@ -1,0 +1,293 @@
+//! evaluate(&snapshot, &settings, now) -> findings: one status per user. Pure.
+//!
+//! The order of the rules is the documented one (README, "How a status is decided"):
+//! root first, then no password, exemption, grace, MFA.
+
+use crate::finding::{Finding, FindingFacts, Reason, Status};
+use crate::settings::Settings;
+use crate::snapshot::{AccountSnapshot, IamUser, UserFacts};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
+
+/// The tag that puts an end date on an exemption (`YYYY-MM-DD` or an RFC 3339 timestamp).
+pub const EXEMPT_UNTIL_TAG: &str = "mfa-enforcer:exempt-until";
+
+/// Evaluates every user of the snapshot, in snapshot order.
+pub fn evaluate(snapshot: &AccountSnapshot, settings: &Settings, now: DateTime<Utc>) -> Vec<Finding> {
+    snapshot
+        .users
+        .iter()
+        .map(|user| evaluate_user(user, &snapshot.groups, settings, now))
+        .collect()
+}
+
+/// Evaluates one user against the groups they may belong to.
+pub fn evaluate_user(
+    user: &UserFacts,
+    groups: &HashMap<String, crate::snapshot::IamGroup>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Finding {
+    let iam = user.iam.as_ref();
+    let member_of = iam.map(|u| u.groups.clone()).unwrap_or_default();
+    let deny = &settings.deny_policy_arn;
+    let deny_attached_to_user = iam.is_some_and(|u| u.attached_policy_arns.iter().any(|p| p == deny));
+    let deny_via_group = member_of.iter().any(|g| {
+        groups
+            .get(g)
+            .is_some_and(|group| group.attached_policy_arns.iter().any(|p| p == deny))
+    });
+    let in_enforcement_group = settings
+        .enforcement_group
+        .as_ref()
+        .is_some_and(|eg| member_of.iter().any(|g| g == eg));
+    let facts = FindingFacts {
+        is_root: user.is_root,
+        deny_attached_to_user,
+        in_enforcement_group,
+    };
+    let (status, reasons) = decide(user, iam, settings, now, deny_attached_to_user || deny_via_group, in_enforcement_group);
+    Finding {
+        user: user.name.clone(),
+        arn: user.arn.clone(),
+        status,
+        reasons,
+        mfa_active: user.mfa_active,
+        password_enabled: user.password_enabled,
+        groups: member_of,
+        actions: Vec::new(),
+        facts,
+    }
+}
+
+fn decide(
+    user: &UserFacts,
+    iam: Option<&IamUser>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    deny_in_effect: bool,
+    in_enforcement_group: bool,
+) -> (Status, Vec<Reason>) {
+    if user.is_root {
+        return match (user.mfa_active, user.password_enabled) {
+            (true, _) => (Status::Compliant, vec![]),
+            (false, Some(false)) => (Status::NotApplicable, vec![]),
+            (false, Some(true)) => (Status::NonCompliant, vec![Reason::RootNoMfa]),
+            (false, None) => (
+                Status::NonCompliant,
+                vec![Reason::RootNoMfa, Reason::RootPasswordUnknown],
+            ),
+        };
+    }
+    if user.password_enabled != Some(true) {
+        return (Status::NotApplicable, vec![]);
+    }
+    let Some(iam) = iam else {
+        // Listed in the report, gone from IAM: nothing to enforce on.
+        return (Status::NotApplicable, vec![Reason::UserDeleted]);
+    };
+    let mut reasons = Vec::new();
+    match exemption(iam, &settings.exempt_tag_key, now) {
+        Exemption::Active => return (Status::Exempt, vec![]),
+        Exemption::Void(reason) => reasons.push(reason),
+        Exemption::None => {}
+    }
+    let group_configured = settings.enforcement_group.is_some();
+    if user.mfa_active {
+        if in_enforcement_group || deny_in_effect {
+            return (Status::Compliant, reasons);
+        }
+        reasons.push(if group_configured {
+            Reason::OutsideEnforcementGroup
+        } else {
+            Reason::DenyPolicyMissing
+        });
+        return (Status::NonCompliant, reasons);
+    }
+    let created = user.created.or(iam.created);
+    if created.is_some_and(|c| now.signed_duration_since(c) < settings.grace_period) {
+        return (Status::InGrace, reasons);
+    }
+    if deny_in_effect {
+        return (Status::Enforced, reasons);
+    }
+    reasons.push(Reason::NoMfa);
+    if group_configured && !in_enforcement_group {
+        reasons.push(Reason::OutsideEnforcementGroup);
+    }
+    (Status::NonCompliant, reasons)
+}
+
+enum Exemption {
+    None,
+    Active,
+    /// Tagged exempt, but the exemption does not count: why.
+    Void(Reason),
+}
+
+fn exemption(iam: &IamUser, key: &str, now: DateTime<Utc>) -> Exemption {
+    let tagged = iam
+        .tags
+        .get(key)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if !tagged {
+        return Exemption::None;
+    }
+    match iam.tags.get(EXEMPT_UNTIL_TAG).map(|v| parse_until(v.trim())) {
+        None => Exemption::Active,
+        Some(Some(until)) if now < until => Exemption::Active,
+        Some(Some(_)) => Exemption::Void(Reason::ExemptionExpired),
+        // A typo must not grant a permanent exemption: void until the tag is fixed.
+        Some(None) => Exemption::Void(Reason::ExemptionUntilInvalid),
+    }
+}
+
+/// `YYYY-MM-DD` (valid through the end of that day, UTC) or an RFC 3339 timestamp.
+fn parse_until(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc());
+    }
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::RawSettings;
+    use crate::snapshot::IamGroup;
+    use chrono::{Duration, TimeZone};
+
+    const DENY: &str = "arn:aws:iam::123456789012:policy/DenyWithoutMFA";
+    const GROUP: &str = "MFAEnforced";
+
+    fn settings(group: bool, grace_hours: &str) -> Settings {
+        Settings::parse(&RawSettings {
+            deny_policy_arn: Some(DENY.into()),
+            enforcement_group: group.then(|| GROUP.into()),
+            grace_period_hours: Some(grace_hours.into()),
+            ..RawSettings::default()
+        })
+        .unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 15, 12, 0, 0).unwrap()
+    }
+
+    /// A user described by a short spec.
+    #[derive(Clone, Default)]
+    struct U {
+        password: Option<bool>,
+        mfa: bool,
+        groups: &'static [&'static str],
+        deny_on_user: bool,
+        tags: &'static [(&'static str, &'static str)],
+        age_hours: i64,
+        root: bool,
+        deleted: bool,
+    }
+
+    fn facts(u: &U) -> UserFacts {
+        let name = if u.root { "<root_account>" } else { "u" };
+        UserFacts {
+            name: name.into(),
+            arn: "arn:aws:iam::123456789012:user/u".into(),
+            is_root: u.root,
+            created: Some(now() - Duration::hours(u.age_hours)),
+            password_enabled: u.password,
+            mfa_active: u.mfa,
+            iam: (!u.root && !u.deleted).then(|| IamUser {
+                name: name.into(),
+                groups: u.groups.iter().map(|g| g.to_string()).collect(),
+                attached_policy_arns: if u.deny_on_user { vec![DENY.into()] } else { vec![] },
+                tags: u.tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                ..IamUser::default()
+            }),
+        }
+    }
+
+    fn groups() -> HashMap<String, IamGroup> {
+        [
+            (GROUP, vec![DENY.to_string()]),
+            ("Developers", vec![]),
+            ("Contained", vec![DENY.to_string()]),
+        ]
+        .into_iter()
+        .map(|(n, p)| (n.to_string(), IamGroup { name: n.into(), attached_policy_arns: p }))
+        .collect()
+    }
+
+    #[test]
+    fn status_table() {
+        use Reason::*;
+        use Status::*;
+        let console = U { password: Some(true), age_hours: 1000, ..U::default() };
+        let exempt = &[("mfa-enforcer:exempt", "true")][..];
+        // (name, user, group configured, grace hours, expected status, expected reasons)
+        let cases: Vec<(&str, U, bool, &str, Status, Vec<Reason>)> = vec![
+            ("api-only user", U { password: Some(false), ..console.clone() }, true, "0", NotApplicable, vec![]),
+            ("password unknown (not_supported) on an IAM user", U { password: None, ..console.clone() }, true, "0", NotApplicable, vec![]),
+            ("deleted since the report", U { deleted: true, ..console.clone() }, true, "0", NotApplicable, vec![UserDeleted]),
+            ("exempt without MFA", U { tags: exempt, ..console.clone() }, true, "0", Exempt, vec![]),
+            ("exempt value is case-insensitive", U { tags: &[("mfa-enforcer:exempt", " TRUE ")], ..console.clone() }, true, "0", Exempt, vec![]),
+            ("exempt tag false is no exemption", U { tags: &[("mfa-enforcer:exempt", "false")], ..console.clone() }, true, "0", NonCompliant, vec![NoMfa, OutsideEnforcementGroup]),
+            ("exempt until tomorrow", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "2026-06-16")], ..console.clone() }, true, "0", Exempt, vec![]),
+            ("exempt until end of today", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "2026-06-15")], ..console.clone() }, true, "0", Exempt, vec![]),
+            ("exemption expired yesterday", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "2026-06-14")], ..console.clone() }, true, "0", NonCompliant, vec![ExemptionExpired, NoMfa, OutsideEnforcementGroup]),
+            ("exemption expired an hour ago (timestamp)", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "2026-06-15T11:00:00Z")], ..console.clone() }, true, "0", NonCompliant, vec![ExemptionExpired, NoMfa, OutsideEnforcementGroup]),
+            ("exempt-until not a date voids", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "next week")], ..console.clone() }, true, "0", NonCompliant, vec![ExemptionUntilInvalid, NoMfa, OutsideEnforcementGroup]),
+            ("new user in grace", U { age_hours: 2, ..console.clone() }, true, "24", InGrace, vec![]),
+            ("grace over", U { age_hours: 25, ..console.clone() }, true, "24", NonCompliant, vec![NoMfa, OutsideEnforcementGroup]),
+            ("grace 0 means none", U { age_hours: 0, ..console.clone() }, true, "0", NonCompliant, vec![NoMfa, OutsideEnforcementGroup]),
+            ("MFA and in group", U { mfa: true, groups: &[GROUP], ..console.clone() }, true, "0", Compliant, vec![]),
+            ("MFA, deny on user, outside group", U { mfa: true, deny_on_user: true, ..console.clone() }, true, "0", Compliant, vec![]),
+            ("MFA, outside group", U { mfa: true, groups: &["Developers"], ..console.clone() }, true, "0", NonCompliant, vec![OutsideEnforcementGroup]),
+            ("MFA, no group configured, no deny", U { mfa: true, ..console.clone() }, false, "0", NonCompliant, vec![DenyPolicyMissing]),
+            ("MFA, no group configured, deny via a group", U { mfa: true, groups: &["Contained"], ..console.clone() }, false, "0", Compliant, vec![]),
+            ("no MFA, deny on user", U { deny_on_user: true, ..console.clone() }, true, "0", Enforced, vec![]),
+            ("no MFA, in enforcement group with deny", U { groups: &[GROUP], ..console.clone() }, true, "0", Enforced, vec![]),
+            ("no MFA, in another group with deny", U { groups: &["Contained"], ..console.clone() }, true, "0", Enforced, vec![]),
+            ("no MFA, nothing", console.clone(), true, "0", NonCompliant, vec![NoMfa, OutsideEnforcementGroup]),
+            ("no MFA, nothing, no group configured", console.clone(), false, "0", NonCompliant, vec![NoMfa]),
+            ("exempt beats grace and enforcement", U { tags: exempt, deny_on_user: true, age_hours: 1, ..console.clone() }, true, "24", Exempt, vec![]),
+            ("root with MFA", U { root: true, mfa: true, password: Some(true), ..U::default() }, true, "0", Compliant, vec![]),
+            ("root without MFA, with password", U { root: true, password: Some(true), ..U::default() }, true, "0", NonCompliant, vec![RootNoMfa]),
+            ("root without MFA, password unknown", U { root: true, password: None, ..U::default() }, true, "0", NonCompliant, vec![RootNoMfa, RootPasswordUnknown]),
+            ("root without password", U { root: true, password: Some(false), ..U::default() }, true, "0", NotApplicable, vec![]),
+        ];
+        for (name, user, group, grace, status, reasons) in cases {
+            let finding = evaluate_user(&facts(&user), &groups(), &settings(group, grace), now());
+            assert_eq!((finding.status, finding.reasons), (status, reasons), "case: {name}");
+        }
+    }
+
+    #[test]
+    fn facts_for_the_planner() {
+        let u = U { password: Some(true), groups: &[GROUP], deny_on_user: true, ..U::default() };
+        let f = evaluate_user(&facts(&u), &groups(), &settings(true, "0"), now());
+        assert_eq!(
+            f.facts,
+            FindingFacts { is_root: false, deny_attached_to_user: true, in_enforcement_group: true }
+        );
+        assert_eq!(f.groups, [GROUP]);
+    }
+
+    #[test]
+    fn every_user_gets_exactly_one_finding_in_order() {
+        let snapshot = AccountSnapshot {
+            users: vec![
+                facts(&U { root: true, ..U::default() }),
+                facts(&U { password: Some(true), ..U::default() }),
+                facts(&U { password: Some(false), ..U::default() }),
+            ],
+            groups: groups(),
+            ..AccountSnapshot::default()
+        };
+        let findings = evaluate(&snapshot, &settings(true, "0"), now());
+        let statuses: Vec<Status> = findings.iter().map(|f| f.status).collect();
+        assert_eq!(statuses, [Status::NonCompliant, Status::NonCompliant, Status::NotApplicable]);
+    }
+}

@@ -1,0 +1,231 @@
+//! The vocabulary: finding, status, reason, action, outcome, as they appear in JSON and logs.
+//!
+//! Every word here is the word the README, the notifications and the JSON report use; the
+//! serde names are the contract other tools rely on.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The one status every user in the credential report gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No console password: MFA enforcement does not apply (API-only user, root without password).
+    NotApplicable,
+    /// Tagged exempt (and the exemption has not expired).
+    Exempt,
+    /// Console user without MFA, still inside the grace period after creation.
+    InGrace,
+    /// Console user with MFA, in the enforcement group or under the deny policy.
+    Compliant,
+    /// Console user without MFA, contained by the deny policy: they can only enroll MFA.
+    Enforced,
+    /// Any other console user: `reasons` say why.
+    NonCompliant,
+}
+
+impl Status {
+    /// Every status, in the order reports list them.
+    pub const ALL: [Status; 6] = [
+        Status::NotApplicable,
+        Status::Exempt,
+        Status::InGrace,
+        Status::Compliant,
+        Status::Enforced,
+        Status::NonCompliant,
+    ];
+
+    /// The snake_case name used in JSON, tables and notifications.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NotApplicable => "not_applicable",
+            Status::Exempt => "exempt",
+            Status::InGrace => "in_grace",
+            Status::Compliant => "compliant",
+            Status::Enforced => "enforced",
+            Status::NonCompliant => "non_compliant",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a user has their status (mostly: why they are non-compliant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A console password and no active MFA device.
+    NoMfa,
+    /// Not a member of the configured enforcement group.
+    OutsideEnforcementGroup,
+    /// MFA is active but nothing (group or deny policy) would catch its removal; only used when
+    /// no enforcement group is configured.
+    DenyPolicyMissing,
+    /// The root user has no MFA. It can only be reported, never remediated.
+    RootNoMfa,
+    /// The exemption tag carries an `exempt-until` date that has passed.
+    ExemptionExpired,
+    /// The `exempt-until` tag is not a date; the exemption is void until it is fixed.
+    ExemptionUntilInvalid,
+    /// The user is in the credential report but no longer in IAM.
+    UserDeleted,
+    /// The root user's password state is unknown; treated as having one.
+    RootPasswordUnknown,
+}
+
+impl Reason {
+    /// The snake_case name used in JSON, tables and notifications.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::NoMfa => "no_mfa",
+            Reason::OutsideEnforcementGroup => "outside_enforcement_group",
+            Reason::DenyPolicyMissing => "deny_policy_missing",
+            Reason::RootNoMfa => "root_no_mfa",
+            Reason::ExemptionExpired => "exemption_expired",
+            Reason::ExemptionUntilInvalid => "exemption_until_invalid",
+            Reason::UserDeleted => "user_deleted",
+            Reason::RootPasswordUnknown => "root_password_unknown",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A remediation the enforcer can make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Attach the deny-without-MFA policy to the user (`iam:AttachUserPolicy`).
+    AttachDenyPolicy,
+    /// Add the user to the enforcement group (`iam:AddUserToGroup`).
+    AddToEnforcementGroup,
+}
+
+impl ActionKind {
+    /// The snake_case name used in JSON, tables and notifications.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::AttachDenyPolicy => "attach_deny_policy",
+            ActionKind::AddToEnforcementGroup => "add_to_enforcement_group",
+        }
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What became of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Written in this run.
+    Applied,
+    /// Already true before this run; nothing written.
+    AlreadyInPlace,
+    /// Would be written; this is a dry run.
+    Planned,
+    /// The write failed; `error` says why.
+    Failed,
+    /// Not attempted; `detail` says why (guard tripped, user changed since the report).
+    Skipped,
+}
+
+impl Outcome {
+    /// The snake_case name used in JSON, tables and notifications.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::AlreadyInPlace => "already_in_place",
+            Outcome::Planned => "planned",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+
+    /// Whether the action's effect holds after the run.
+    pub fn holds(self) -> bool {
+        matches!(self, Outcome::Applied | Outcome::AlreadyInPlace)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One remediation for one user, with its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// What it does.
+    pub kind: ActionKind,
+    /// What it acts with: the deny policy's ARN or the enforcement group's name.
+    pub target: String,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// Why it failed (only when `outcome` is `failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Why it was skipped (only when `outcome` is `skipped`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The verdict on one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// User name (`<root_account>` for root).
+    pub user: String,
+    /// ARN.
+    pub arn: String,
+    /// The status.
+    pub status: Status,
+    /// Why, in the vocabulary of [`Reason`]; empty when there is nothing to explain.
+    pub reasons: Vec<Reason>,
+    /// Whether an MFA device is active.
+    pub mfa_active: bool,
+    /// Whether the user has a console password; `null` when unknown (root).
+    pub password_enabled: Option<bool>,
+    /// The user's groups.
+    pub groups: Vec<String>,
+    /// Remediations planned or made for this user.
+    pub actions: Vec<Action>,
+    /// Facts the plan needs that the report does not show.
+    #[serde(skip)]
+    pub facts: FindingFacts,
+}
+
+/// What the planner needs to know beyond the status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FindingFacts {
+    /// The root user (never remediated).
+    pub is_root: bool,
+    /// The deny policy is attached directly to the user.
+    pub deny_attached_to_user: bool,
+    /// The user is in the enforcement group.
+    pub in_enforcement_group: bool,
+}
+
+impl Finding {
+    /// Whether this user is still non-compliant once the run's actions are counted.
+    ///
+    /// A non-compliant finding is remediated when this run applied something and every one of
+    /// its actions holds. Actions that were all already in place did not make it compliant
+    /// (for instance an enforcement group that lacks the deny policy), so it remains.
+    pub fn remains_non_compliant(&self) -> bool {
+        let remediated = self.actions.iter().all(|a| a.outcome.holds())
+            && self.actions.iter().any(|a| a.outcome == Outcome::Applied);
+        self.status == Status::NonCompliant && !remediated
+    }
+}

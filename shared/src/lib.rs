@@ -1,0 +1,37 @@
+//! mfa-enforcer's engine: keeps every console IAM user of an AWS account behind MFA.
+//!
+//! Both Lambdas and the CLI are thin shells around this crate.
+//!
+//! # Layout
+//!
+//! Data flows trigger -> gather -> decide -> act:
+//!
+//! - [`report`]: the credential report CSV -> typed rows (root row, `N/A`, `not_supported`...).
+//! - [`snapshot`]: [`snapshot::AccountSnapshot`], users joined with groups, policies and tags.
+//! - [`evaluate`]: `evaluate(&snapshot, &settings, now) -> findings` (pure).
+//! - [`plan`]: findings -> actions, and the blast-radius guard (pure).
+//! - [`finding`]: the vocabulary (status, reason, action, outcome) as JSON spells it.
+//! - [`policy`]: the deny-without-MFA policy document, the one source of truth.
+//! - [`notify`]: notification rendering (pure).
+//! - [`run_report`]: the JSON report of a run and its verdict.
+//! - [`settings`]: settings from the environment or flags, validated once.
+//! - [`permissions`]: the IAM permission each read and action needs.
+//! - [`ports`]: the traits the engine needs, in our own types.
+//! - [`aws`]: the only module that touches aws-sdk-*.
+//! - [`engine`]: the one orchestration path.
+//!
+//! The pure modules take values and return values: no SDK types, no environment, no clock.
+
+pub mod aws;
+pub mod engine;
+pub mod evaluate;
+pub mod finding;
+pub mod notify;
+pub mod permissions;
+pub mod plan;
+pub mod policy;
+pub mod ports;
+pub mod report;
+pub mod run_report;
+pub mod settings;
+pub mod snapshot;

@@ -1,0 +1,233 @@
+//! Notification rendering: subject, plain text, JSON and message attributes. Pure.
+//!
+//! Each message has a subject under 100 characters (SNS's limit for email), a text body a
+//! person reads in a mail client, and a JSON form for machines; subscribers route on the
+//! attributes with SNS filter policies.
+
+use crate::finding::{Finding, Status};
+use crate::run_report::RunReport;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// SNS rejects subjects of 100 characters or more.
+pub const MAX_SUBJECT_CHARS: usize = 99;
+
+/// The `kind` recorded for a run summary.
+pub const RUN_SUMMARY: &str = "run_summary";
+
+/// A rendered message, ready for any transport.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// The subject line (under 100 characters).
+    pub subject: String,
+    /// The body for people (email).
+    pub text: String,
+    /// The body for machines (SQS, Lambda, HTTP subscribers).
+    pub json: Value,
+    /// SNS message attributes: `event_type`, `severity`, `account_id`.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Whether a run is worth a summary: something is non-compliant, or something changed or failed.
+pub fn run_summary_due(report: &RunReport) -> bool {
+    let s = &report.summary;
+    s.non_compliant > 0 || s.actions_applied > 0 || s.actions_failed > 0 || s.guard_tripped
+}
+
+/// Severity of a run: `critical` when something failed or the guard tripped, `warning` when
+/// users remain non-compliant, `info` otherwise.
+pub fn run_severity(report: &RunReport) -> &'static str {
+    let s = &report.summary;
+    if s.actions_failed > 0 || s.guard_tripped {
+        "critical"
+    } else if s.non_compliant_remaining > 0 {
+        "warning"
+    } else {
+        "info"
+    }
+}
+
+/// Renders the run summary.
+pub fn run_summary(report: &RunReport) -> Notification {
+    let s = &report.summary;
+    let mode = if report.dry_run { " [dry run]" } else { "" };
+    let headline = if s.guard_tripped {
+        format!("guard tripped, {} users not enforced", s.users_to_enforce)
+    } else {
+        let mut parts = Vec::new();
+        if s.actions_applied > 0 {
+            parts.push(format!("{} actions applied", s.actions_applied));
+        }
+        if s.actions_failed > 0 {
+            parts.push(format!("{} failed", s.actions_failed));
+        }
+        parts.push(format!("{} non-compliant", s.non_compliant));
+        parts.join(", ")
+    };
+    let subject = truncate(
+        &format!("MFA enforcer {}{mode}: {headline}", report.account_id),
+        MAX_SUBJECT_CHARS,
+    );
+
+    let mut text = String::new();
+    let _ = writeln!(text, "mfa-enforcer run summary for account {}{mode}", report.account_id);
+    let _ = writeln!(text, "Run finished at {}.", report.generated_at.to_rfc3339());
+    if let Some(t) = report.report_generated_at {
+        let _ = writeln!(text, "Credential report generated at {}.", t.to_rfc3339());
+    }
+    let _ = writeln!(text, "\nUsers by status:");
+    for status in Status::ALL {
+        let _ = writeln!(text, "  {:<15} {}", status.as_str(), s.status(status));
+    }
+    let _ = writeln!(
+        text,
+        "\nActions: {} applied, {} already in place, {} planned, {} skipped, {} failed.",
+        s.actions_applied, s.actions_already_in_place, s.actions_planned, s.actions_skipped, s.actions_failed
+    );
+    if s.guard_tripped {
+        let _ = writeln!(
+            text,
+            "\nGUARD TRIPPED: {} users would have been enforced, more than MAX_ENFORCEMENTS_PER_RUN={}. \
+             Nothing was written. Review the findings (run a dry run), then raise the limit for one run if they are right.",
+            s.users_to_enforce, s.max_enforcements_per_run
+        );
+    }
+    let changed: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::NonCompliant)
+        .collect();
+    if !changed.is_empty() {
+        let _ = writeln!(text, "\nNon-compliant users:");
+        for f in &changed {
+            let reasons: Vec<&str> = f.reasons.iter().map(|r| r.as_str()).collect();
+            let actions: Vec<String> = f
+                .actions
+                .iter()
+                .map(|a| match &a.error {
+                    Some(e) => format!("{} {} ({e})", a.kind, a.outcome),
+                    None => format!("{} {}", a.kind, a.outcome),
+                })
+                .collect();
+            let _ = writeln!(
+                text,
+                "  {}: {}; {}",
+                f.user,
+                reasons.join(", "),
+                if actions.is_empty() { "no action (report only)".to_string() } else { actions.join(", ") }
+            );
+        }
+    }
+
+    let json = json!({
+        "event_type": RUN_SUMMARY,
+        "account_id": report.account_id,
+        "generated_at": report.generated_at,
+        "report_generated_at": report.report_generated_at,
+        "dry_run": report.dry_run,
+        "summary": s,
+        "non_compliant": changed.iter().map(|f| json!({
+            "user": f.user,
+            "arn": f.arn,
+            "reasons": f.reasons,
+            "actions": f.actions,
+        })).collect::<Vec<_>>(),
+    });
+    let attributes = BTreeMap::from([
+        ("event_type".to_string(), RUN_SUMMARY.to_string()),
+        ("severity".to_string(), run_severity(report).to_string()),
+        ("account_id".to_string(), report.account_id.clone()),
+    ]);
+    Notification {
+        subject,
+        text,
+        json,
+        attributes,
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max_chars - 3).collect();
+    out.push_str("...");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Action, ActionKind, FindingFacts, Outcome, Reason};
+    use crate::run_report::Summary;
+    use crate::plan::Guard;
+    use chrono::{TimeZone, Utc};
+
+    fn report(outcome: Option<Outcome>, guard_tripped: bool, dry_run: bool) -> RunReport {
+        let findings = vec![Finding {
+            user: "carol".into(),
+            arn: "arn:aws:iam::123456789012:user/carol".into(),
+            status: Status::NonCompliant,
+            reasons: vec![Reason::NoMfa],
+            mfa_active: false,
+            password_enabled: Some(true),
+            groups: vec![],
+            actions: outcome
+                .map(|o| Action { kind: ActionKind::AttachDenyPolicy, target: "p".into(), outcome: o, error: None, detail: None })
+                .into_iter()
+                .collect(),
+            facts: FindingFacts::default(),
+        }];
+        let guard = Guard { limit: 0, would_enforce: 1, tripped: guard_tripped };
+        RunReport {
+            account_id: "123456789012".into(),
+            generated_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            report_generated_at: None,
+            dry_run,
+            summary: Summary::count(&findings, Some(&guard)),
+            findings,
+            notifications: vec![],
+        }
+    }
+
+    #[test]
+    fn subject_severity_and_attributes_follow_the_run() {
+        let cases = [
+            (Some(Outcome::Applied), false, false, "MFA enforcer 123456789012: 1 actions applied, 1 non-compliant", "info"),
+            (Some(Outcome::Planned), false, true, "MFA enforcer 123456789012 [dry run]: 1 non-compliant", "warning"),
+            (Some(Outcome::Failed), false, false, "MFA enforcer 123456789012: 1 failed, 1 non-compliant", "critical"),
+            (Some(Outcome::Skipped), true, false, "MFA enforcer 123456789012: guard tripped, 1 users not enforced", "critical"),
+        ];
+        for (outcome, guard, dry_run, subject, severity) in cases {
+            let r = report(outcome, guard, dry_run);
+            assert!(run_summary_due(&r));
+            let n = run_summary(&r);
+            assert_eq!(n.subject, subject);
+            assert!(n.subject.chars().count() < 100);
+            assert_eq!(n.attributes["severity"], severity, "{subject}");
+            assert_eq!(n.attributes["event_type"], "run_summary");
+            assert_eq!(n.attributes["account_id"], "123456789012");
+            assert_eq!(n.json["summary"]["non_compliant"], 1);
+            assert_eq!(n.json["non_compliant"][0]["user"], "carol");
+            assert!(n.text.contains("carol: no_mfa"), "{}", n.text);
+        }
+        assert!(run_summary(&report(Some(Outcome::Skipped), true, false)).text.contains("GUARD TRIPPED"));
+    }
+
+    #[test]
+    fn a_quiet_run_is_not_announced() {
+        let mut r = report(None, false, false);
+        r.findings.clear();
+        r.summary = Summary::count(&r.findings, None);
+        assert!(!run_summary_due(&r));
+    }
+
+    #[test]
+    fn long_subjects_are_cut_below_the_limit() {
+        let long = "x".repeat(300);
+        let cut = truncate(&long, MAX_SUBJECT_CHARS);
+        assert_eq!(cut.chars().count(), MAX_SUBJECT_CHARS);
+        assert!(cut.ends_with("..."));
+    }
+}

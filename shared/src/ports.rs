@@ -1,0 +1,93 @@
+//! The traits the engine needs (IAM reads, IAM writes, notifications), in our own types.
+//!
+//! Reads and writes are separate traits: a dry run is handed no writer at all, so it cannot
+//! write by construction. Implementations for AWS live in [`crate::aws`]; unit tests of the
+//! engine use small fakes.
+
+use crate::notify::Notification;
+use crate::snapshot::AuthorizationDetails;
+use chrono::{DateTime, Duration, Utc};
+use std::future::Future;
+use thiserror::Error;
+
+/// A credential report as fetched, still CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedReport {
+    /// The CSV content, already decoded.
+    pub content: Vec<u8>,
+    /// When AWS says it was generated.
+    pub generated_at: DateTime<Utc>,
+    /// Whether this run started its generation (then it is fresh whatever its stamp says).
+    pub generated_by_this_run: bool,
+}
+
+impl FetchedReport {
+    /// How old the report's content is at `now`: zero for a report this run generated.
+    pub fn age(&self, now: DateTime<Utc>) -> Duration {
+        if self.generated_by_this_run {
+            Duration::zero()
+        } else {
+            now.signed_duration_since(self.generated_at).max(Duration::zero())
+        }
+    }
+}
+
+/// A user's sign-in state read live, bypassing the credential report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveUserState {
+    /// At least one MFA device is enabled (ListMFADevices).
+    pub mfa_active: bool,
+    /// A login profile exists (GetLoginProfile).
+    pub password_enabled: bool,
+    /// The user still exists.
+    pub exists: bool,
+}
+
+/// An AWS call that failed, in our terms.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{operation} failed: {message}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+pub struct AwsError {
+    /// The API operation, e.g. `AttachUserPolicy`.
+    pub operation: &'static str,
+    /// The AWS error code, when the service sent one (`Throttling`, `AccessDenied`, ...).
+    pub code: Option<String>,
+    /// A human-readable message.
+    pub message: String,
+    /// Whether trying again later may succeed (throttling, timeouts, 5xx).
+    pub retryable: bool,
+}
+
+/// Reads of the account. Every method names the IAM permission it needs in
+/// [`crate::permissions`].
+pub trait AccountReader: Sync {
+    /// The credential report, reused when younger than `max_age`, generated otherwise.
+    fn credential_report(
+        &self,
+        max_age: Duration,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<FetchedReport, AwsError>> + Send;
+
+    /// Every user and group with memberships, attached managed policies and tags.
+    fn authorization_details(&self) -> impl Future<Output = Result<AuthorizationDetails, AwsError>> + Send;
+
+    /// Whether the root user has a console password (account summary), when AWS says.
+    fn root_password_present(&self) -> impl Future<Output = Result<Option<bool>, AwsError>> + Send;
+
+    /// A user's MFA and password state, read live.
+    fn live_user_state(&self, user: &str) -> impl Future<Output = Result<LiveUserState, AwsError>> + Send;
+}
+
+/// Remediating writes to IAM. Both are idempotent in IAM itself.
+pub trait RemediationWriter: Sync {
+    /// Attaches a managed policy to a user.
+    fn attach_user_policy(&self, user: &str, policy_arn: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Adds a user to a group.
+    fn add_user_to_group(&self, user: &str, group: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Publishing notifications.
+pub trait Notifier: Sync {
+    /// Publishes one message to a topic and returns its message ID.
+    fn publish(&self, topic_arn: &str, message: &Notification) -> impl Future<Output = Result<String, AwsError>> + Send;
+}

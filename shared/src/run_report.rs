@@ -1,0 +1,270 @@
+//! RunReport: the JSON result of a run (findings, summary, notifications) and its verdict.
+//!
+//! The field names are a contract (README, "JSON report"); the CLI, both Lambdas and the
+//! notifications all speak it.
+
+use crate::finding::{Finding, Outcome, Status};
+use crate::plan::Guard;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What one run found and did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The 12-digit account ID.
+    pub account_id: String,
+    /// When this run finished.
+    pub generated_at: DateTime<Utc>,
+    /// When the credential report it used was generated (`null` for event runs that read live).
+    pub report_generated_at: Option<DateTime<Utc>>,
+    /// Whether this was a dry run (nothing written).
+    pub dry_run: bool,
+    /// Counts.
+    pub summary: Summary,
+    /// One finding per user of the credential report, root included, in report order.
+    pub findings: Vec<Finding>,
+    /// Messages published about this run.
+    #[serde(default)]
+    pub notifications: Vec<NotificationRecord>,
+}
+
+/// Counts per status and per action outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Users with status `not_applicable`.
+    pub not_applicable: usize,
+    /// Users with status `exempt`.
+    pub exempt: usize,
+    /// Users with status `in_grace`.
+    pub in_grace: usize,
+    /// Users with status `compliant`.
+    pub compliant: usize,
+    /// Users with status `enforced`.
+    pub enforced: usize,
+    /// Users with status `non_compliant` (as found, before this run's actions).
+    pub non_compliant: usize,
+    /// Non-compliant users this run did not remediate (dry run, guard, failure, root).
+    pub non_compliant_remaining: usize,
+    /// Actions left `planned` (dry run).
+    pub actions_planned: usize,
+    /// Actions written in this run.
+    pub actions_applied: usize,
+    /// Actions found already in place.
+    pub actions_already_in_place: usize,
+    /// Actions not attempted (guard tripped, user changed since the report).
+    pub actions_skipped: usize,
+    /// Actions and notifications that failed.
+    pub actions_failed: usize,
+    /// Whether the blast-radius guard stopped every write.
+    pub guard_tripped: bool,
+    /// The guard's limit (`MAX_ENFORCEMENTS_PER_RUN`).
+    pub max_enforcements_per_run: usize,
+    /// Users the plan would have written to.
+    pub users_to_enforce: usize,
+}
+
+/// A message published about the run, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationRecord {
+    /// What the message is (`run_summary`).
+    pub kind: String,
+    /// `applied` (published) or `failed`.
+    pub outcome: Outcome,
+    /// The SNS message ID, when published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Why publishing failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// How a run ended, for exit codes and Lambda errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No non-compliant user remains and nothing failed.
+    Clean,
+    /// Some users remain non-compliant (dry run, root, guard tripped); nothing failed.
+    NonCompliantRemain,
+    /// A write or a notification failed.
+    Failed,
+}
+
+impl Summary {
+    /// Counts the findings and their actions.
+    pub fn count(findings: &[Finding], guard: Option<&Guard>) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            *s.status_mut(f.status) += 1;
+            if f.remains_non_compliant() {
+                s.non_compliant_remaining += 1;
+            }
+            for a in &f.actions {
+                match a.outcome {
+                    Outcome::Planned => s.actions_planned += 1,
+                    Outcome::Applied => s.actions_applied += 1,
+                    Outcome::AlreadyInPlace => s.actions_already_in_place += 1,
+                    Outcome::Skipped => s.actions_skipped += 1,
+                    Outcome::Failed => s.actions_failed += 1,
+                }
+            }
+        }
+        if let Some(g) = guard {
+            s.guard_tripped = g.tripped;
+            s.max_enforcements_per_run = g.limit;
+            s.users_to_enforce = g.would_enforce;
+        }
+        s
+    }
+
+    fn status_mut(&mut self, status: Status) -> &mut usize {
+        match status {
+            Status::NotApplicable => &mut self.not_applicable,
+            Status::Exempt => &mut self.exempt,
+            Status::InGrace => &mut self.in_grace,
+            Status::Compliant => &mut self.compliant,
+            Status::Enforced => &mut self.enforced,
+            Status::NonCompliant => &mut self.non_compliant,
+        }
+    }
+
+    /// The count for one status.
+    pub fn status(&self, status: Status) -> usize {
+        match status {
+            Status::NotApplicable => self.not_applicable,
+            Status::Exempt => self.exempt,
+            Status::InGrace => self.in_grace,
+            Status::Compliant => self.compliant,
+            Status::Enforced => self.enforced,
+            Status::NonCompliant => self.non_compliant,
+        }
+    }
+}
+
+impl RunReport {
+    /// How the run ended: failed beats non-compliant beats clean.
+    pub fn verdict(&self) -> Verdict {
+        if self.summary.actions_failed > 0 {
+            Verdict::Failed
+        } else if self.summary.non_compliant_remaining > 0 || self.summary.guard_tripped {
+            Verdict::NonCompliantRemain
+        } else {
+            Verdict::Clean
+        }
+    }
+
+    /// Records a notification's outcome, counting a failure among the failed actions.
+    pub fn record_notification(&mut self, record: NotificationRecord) {
+        if record.outcome == Outcome::Failed {
+            self.summary.actions_failed += 1;
+        }
+        self.notifications.push(record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Action, ActionKind, FindingFacts};
+
+    fn finding(status: Status, outcomes: &[Outcome]) -> Finding {
+        Finding {
+            user: "u".into(),
+            arn: "arn:aws:iam::123456789012:user/u".into(),
+            status,
+            reasons: vec![],
+            mfa_active: false,
+            password_enabled: Some(true),
+            groups: vec![],
+            actions: outcomes
+                .iter()
+                .map(|o| Action {
+                    kind: ActionKind::AttachDenyPolicy,
+                    target: "p".into(),
+                    outcome: *o,
+                    error: None,
+                    detail: None,
+                })
+                .collect(),
+            facts: FindingFacts::default(),
+        }
+    }
+
+    fn report(findings: Vec<Finding>, guard: Guard) -> RunReport {
+        RunReport {
+            account_id: "123456789012".into(),
+            generated_at: DateTime::<Utc>::MIN_UTC,
+            report_generated_at: None,
+            dry_run: false,
+            summary: Summary::count(&findings, Some(&guard)),
+            findings,
+            notifications: vec![],
+        }
+    }
+
+    const OPEN: Guard = Guard { limit: 20, would_enforce: 0, tripped: false };
+
+    #[test]
+    fn verdict_table() {
+        use Outcome::*;
+        let cases = [
+            ("all compliant", vec![finding(Status::Compliant, &[])], OPEN, Verdict::Clean),
+            ("remediated", vec![finding(Status::NonCompliant, &[Applied])], OPEN, Verdict::Clean),
+            ("remediated, one part already there", vec![finding(Status::NonCompliant, &[Applied, AlreadyInPlace])], OPEN, Verdict::Clean),
+            ("only already in place", vec![finding(Status::NonCompliant, &[AlreadyInPlace])], OPEN, Verdict::NonCompliantRemain),
+            ("dry run", vec![finding(Status::NonCompliant, &[Planned])], OPEN, Verdict::NonCompliantRemain),
+            ("root", vec![finding(Status::NonCompliant, &[])], OPEN, Verdict::NonCompliantRemain),
+            ("guard", vec![finding(Status::NonCompliant, &[Skipped])], Guard { tripped: true, ..OPEN }, Verdict::NonCompliantRemain),
+            ("half applied", vec![finding(Status::NonCompliant, &[Applied, Failed])], OPEN, Verdict::Failed),
+        ];
+        for (name, findings, guard, verdict) in cases {
+            assert_eq!(report(findings, guard).verdict(), verdict, "{name}");
+        }
+    }
+
+    #[test]
+    fn summary_counts_statuses_and_outcomes() {
+        use Outcome::*;
+        let s = Summary::count(
+            &[
+                finding(Status::Compliant, &[]),
+                finding(Status::NonCompliant, &[Applied, AlreadyInPlace]),
+                finding(Status::NonCompliant, &[Failed]),
+                finding(Status::Enforced, &[]),
+            ],
+            Some(&Guard { limit: 5, would_enforce: 2, tripped: false }),
+        );
+        assert_eq!((s.compliant, s.non_compliant, s.enforced), (1, 2, 1));
+        assert_eq!(s.non_compliant_remaining, 1);
+        assert_eq!((s.actions_applied, s.actions_already_in_place, s.actions_failed), (1, 1, 1));
+        assert_eq!((s.max_enforcements_per_run, s.users_to_enforce), (5, 2));
+    }
+
+    #[test]
+    fn a_failed_notification_fails_the_run() {
+        let mut r = report(vec![finding(Status::Compliant, &[])], OPEN);
+        r.record_notification(NotificationRecord { kind: "run_summary".into(), outcome: Outcome::Failed, message_id: None, error: Some("boom".into()) });
+        assert_eq!(r.verdict(), Verdict::Failed);
+    }
+
+    #[test]
+    fn json_round_trips_with_the_contract_names() {
+        let r = report(vec![finding(Status::NonCompliant, &[Outcome::Planned])], OPEN);
+        let json = serde_json::to_value(&r).unwrap();
+        for key in ["account_id", "generated_at", "report_generated_at", "dry_run", "summary", "findings"] {
+            assert!(json.get(key).is_some(), "{key}");
+        }
+        for key in ["not_applicable", "exempt", "in_grace", "compliant", "enforced", "non_compliant", "actions_applied", "actions_failed", "guard_tripped"] {
+            assert!(json["summary"].get(key).is_some(), "summary.{key}");
+        }
+        let f = &json["findings"][0];
+        for key in ["user", "arn", "status", "reasons", "mfa_active", "password_enabled", "groups", "actions"] {
+            assert!(f.get(key).is_some(), "finding.{key}");
+        }
+        assert_eq!(f["status"], "non_compliant");
+        assert_eq!(f["actions"][0]["kind"], "attach_deny_policy");
+        assert_eq!(f["actions"][0]["outcome"], "planned");
+        assert!(f["actions"][0].get("error").is_none());
+        let back: RunReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, r);
+    }
+}

@@ -1,0 +1,473 @@
+//! Settings from the environment or CLI flags, validated once, with errors naming the variable.
+//!
+//! Both Lambdas read [`RawSettings::from_env`]; the CLI fills [`RawSettings`] from its flags
+//! (each flag falls back to the same variable). Either way [`Settings::parse`] is the only
+//! place a value is checked, so the Lambda and the CLI cannot disagree about what is valid.
+
+use chrono::Duration;
+use std::fmt;
+use thiserror::Error;
+
+/// Default `EXEMPT_TAG_KEY`.
+pub const DEFAULT_EXEMPT_TAG_KEY: &str = "mfa-enforcer:exempt";
+/// Default `MAX_ENFORCEMENTS_PER_RUN`: small enough that a mistaken first deployment touches
+/// few people, large enough for the day-to-day trickle of new console users.
+pub const DEFAULT_MAX_ENFORCEMENTS_PER_RUN: usize = 20;
+/// Default `REPORT_MAX_AGE_MINUTES`: AWS regenerates the credential report at most every 4 hours.
+pub const DEFAULT_REPORT_MAX_AGE_MINUTES: i64 = 240;
+/// Default `CONFIRM_AFTER_MINUTES`: an older report is re-checked live before anyone is denied.
+pub const DEFAULT_CONFIRM_AFTER_MINUTES: i64 = 15;
+/// Default `MAX_CONCURRENCY`: IAM writes in flight at once.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+
+/// What a non-compliant user gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remediation {
+    /// `attach-policy` (default): the deny policy is attached to the user.
+    AttachPolicy,
+    /// `add-to-group`: the user is added to the enforcement group (which carries the deny policy).
+    AddToGroup,
+    /// `both`: the deny policy is attached and the user is added to the enforcement group.
+    Both,
+}
+
+impl Remediation {
+    /// Whether this remediation attaches the deny policy to the user.
+    pub fn attaches_policy(self) -> bool {
+        matches!(self, Remediation::AttachPolicy | Remediation::Both)
+    }
+
+    /// Whether this remediation adds the user to the enforcement group.
+    pub fn adds_to_group(self) -> bool {
+        matches!(self, Remediation::AddToGroup | Remediation::Both)
+    }
+}
+
+impl fmt::Display for Remediation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Remediation::AttachPolicy => "attach-policy",
+            Remediation::AddToGroup => "add-to-group",
+            Remediation::Both => "both",
+        })
+    }
+}
+
+/// Validated settings shared by every trigger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// `DENY_POLICY_ARN`: the deny-without-MFA managed policy.
+    pub deny_policy_arn: String,
+    /// `ENFORCEMENT_GROUP`: the MFA enforcement group's name, when one is used.
+    pub enforcement_group: Option<String>,
+    /// `TOPIC_ARN`: where notifications go; none are sent when unset.
+    pub topic_arn: Option<String>,
+    /// `EXEMPT_TAG_KEY`: a user tagged with this key and the value `true` is exempt.
+    pub exempt_tag_key: String,
+    /// `GRACE_PERIOD_HOURS`: how long a new console user may go without MFA.
+    pub grace_period: Duration,
+    /// `MAX_ENFORCEMENTS_PER_RUN`: the guard; a run that would enforce more users writes nothing.
+    pub max_enforcements_per_run: usize,
+    /// `REMEDIATION`: what a non-compliant user gets.
+    pub remediation: Remediation,
+    /// `DRY_RUN`: compute and report the plan, write nothing.
+    pub dry_run: bool,
+    /// `REPORT_MAX_AGE_MINUTES`: an existing credential report younger than this is reused.
+    pub report_max_age: Duration,
+    /// `CONFIRM_AFTER_MINUTES`: with a report older than this, users are re-checked live
+    /// (MFA devices, login profile) before they are denied.
+    pub confirm_after: Duration,
+    /// `MAX_CONCURRENCY`: IAM writes and live checks in flight at once.
+    pub max_concurrency: usize,
+}
+
+/// Settings as text, before validation: one field per variable, `None` when unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawSettings {
+    /// `DENY_POLICY_ARN`.
+    pub deny_policy_arn: Option<String>,
+    /// `ENFORCEMENT_GROUP`.
+    pub enforcement_group: Option<String>,
+    /// `TOPIC_ARN`.
+    pub topic_arn: Option<String>,
+    /// `EXEMPT_TAG_KEY`.
+    pub exempt_tag_key: Option<String>,
+    /// `GRACE_PERIOD_HOURS`.
+    pub grace_period_hours: Option<String>,
+    /// `MAX_ENFORCEMENTS_PER_RUN`.
+    pub max_enforcements_per_run: Option<String>,
+    /// `REMEDIATION`.
+    pub remediation: Option<String>,
+    /// `DRY_RUN`.
+    pub dry_run: Option<String>,
+    /// `REPORT_MAX_AGE_MINUTES`.
+    pub report_max_age_minutes: Option<String>,
+    /// `CONFIRM_AFTER_MINUTES`.
+    pub confirm_after_minutes: Option<String>,
+    /// `MAX_CONCURRENCY`.
+    pub max_concurrency: Option<String>,
+}
+
+/// The environment variables the settings come from, in documentation order.
+pub const VARIABLES: [&str; 11] = [
+    "DENY_POLICY_ARN",
+    "ENFORCEMENT_GROUP",
+    "TOPIC_ARN",
+    "EXEMPT_TAG_KEY",
+    "GRACE_PERIOD_HOURS",
+    "MAX_ENFORCEMENTS_PER_RUN",
+    "REMEDIATION",
+    "DRY_RUN",
+    "REPORT_MAX_AGE_MINUTES",
+    "CONFIRM_AFTER_MINUTES",
+    "MAX_CONCURRENCY",
+];
+
+/// A setting that is missing or invalid. The message names the variable and the bad value.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("invalid {variable}: {problem}")]
+pub struct SettingsError {
+    /// The environment variable (the CLI flag of the same name falls back to it).
+    pub variable: &'static str,
+    /// What is wrong and what is accepted.
+    pub problem: String,
+}
+
+impl RawSettings {
+    /// Reads every variable through `lookup` (empty values count as unset).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        RawSettings {
+            deny_policy_arn: get("DENY_POLICY_ARN"),
+            enforcement_group: get("ENFORCEMENT_GROUP"),
+            topic_arn: get("TOPIC_ARN"),
+            exempt_tag_key: get("EXEMPT_TAG_KEY"),
+            grace_period_hours: get("GRACE_PERIOD_HOURS"),
+            max_enforcements_per_run: get("MAX_ENFORCEMENTS_PER_RUN"),
+            remediation: get("REMEDIATION"),
+            dry_run: get("DRY_RUN"),
+            report_max_age_minutes: get("REPORT_MAX_AGE_MINUTES"),
+            confirm_after_minutes: get("CONFIRM_AFTER_MINUTES"),
+            max_concurrency: get("MAX_CONCURRENCY"),
+        }
+    }
+
+    /// Reads every variable from the process environment.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> SettingsError {
+    SettingsError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+fn whole_number(
+    variable: &'static str,
+    value: Option<&str>,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, SettingsError> {
+    let Some(text) = value else {
+        return Ok(default);
+    };
+    let n: i64 = text.trim().parse().map_err(|_| {
+        invalid(
+            variable,
+            format!("expected a whole number, got {text:?}"),
+        )
+    })?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(invalid(
+            variable,
+            format!(
+                "{n} is out of range (allowed: {} to {})",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
+/// Checks an IAM policy ARN: `arn:<partition>:iam::<12-digit account or "aws">:policy/<path/name>`.
+fn policy_arn(text: &str) -> Result<String, SettingsError> {
+    let text = text.trim();
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && (parts[4] == "aws" || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
+        && parts[5].strip_prefix("policy/").is_some_and(|name| !name.is_empty() && !name.ends_with('/'));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(invalid(
+            "DENY_POLICY_ARN",
+            format!(
+                "expected an IAM managed policy ARN like arn:aws:iam::123456789012:policy/DenyWithoutMFA, got {text:?}"
+            ),
+        ))
+    }
+}
+
+/// Checks an SNS topic ARN: `arn:<partition>:sns:<region>:<account>:<name>`.
+fn topic_arn(text: &str) -> Result<String, SettingsError> {
+    let text = text.trim();
+    let parts: Vec<&str> = text.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && !parts[5].is_empty();
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(invalid(
+            "TOPIC_ARN",
+            format!("expected an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:mfa-enforcer, got {text:?}"),
+        ))
+    }
+}
+
+/// IAM group names: 1-128 characters of `[\w+=,.@-]`.
+fn group_name(text: &str) -> Result<String, SettingsError> {
+    let text = text.trim();
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+    if !text.is_empty() && text.len() <= 128 && text.chars().all(valid_char) {
+        Ok(text.to_string())
+    } else {
+        Err(invalid(
+            "ENFORCEMENT_GROUP",
+            format!("expected an IAM group name (1-128 of letters, digits and _+=,.@-), got {text:?}"),
+        ))
+    }
+}
+
+fn boolean(variable: &'static str, value: Option<&str>, default: bool) -> Result<bool, SettingsError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v == "true" || v == "1" => Ok(true),
+        Some(v) if v == "false" || v == "0" => Ok(false),
+        Some(v) => Err(invalid(variable, format!("expected true or false, got {v:?}"))),
+    }
+}
+
+impl Settings {
+    /// Validates raw settings, filling documented defaults.
+    ///
+    /// Fails with the first invalid or missing variable, naming it and the value it had.
+    pub fn parse(raw: &RawSettings) -> Result<Settings, SettingsError> {
+        let deny_policy_arn = policy_arn(raw.deny_policy_arn.as_deref().ok_or_else(|| {
+            invalid(
+                "DENY_POLICY_ARN",
+                "is required: the ARN of the deny-without-MFA managed policy",
+            )
+        })?)?;
+        let enforcement_group = raw.enforcement_group.as_deref().map(group_name).transpose()?;
+        let topic_arn = raw.topic_arn.as_deref().map(topic_arn).transpose()?;
+        let exempt_tag_key = match raw.exempt_tag_key.as_deref().map(str::trim) {
+            None => DEFAULT_EXEMPT_TAG_KEY.to_string(),
+            Some(key) if key.len() <= 128 && !key.to_ascii_lowercase().starts_with("aws:") => {
+                key.to_string()
+            }
+            Some(key) => {
+                return Err(invalid(
+                    "EXEMPT_TAG_KEY",
+                    format!("expected a tag key of at most 128 characters, not starting with aws:, got {key:?}"),
+                ))
+            }
+        };
+        let grace_hours = whole_number(
+            "GRACE_PERIOD_HOURS",
+            raw.grace_period_hours.as_deref(),
+            0,
+            0..=24 * 365,
+        )?;
+        let max_enforcements = whole_number(
+            "MAX_ENFORCEMENTS_PER_RUN",
+            raw.max_enforcements_per_run.as_deref(),
+            DEFAULT_MAX_ENFORCEMENTS_PER_RUN as i64,
+            0..=1_000_000,
+        )?;
+        let remediation = match raw.remediation.as_deref().map(|r| r.trim().to_ascii_lowercase()) {
+            None => Remediation::AttachPolicy,
+            Some(r) if r == "attach-policy" => Remediation::AttachPolicy,
+            Some(r) if r == "add-to-group" => Remediation::AddToGroup,
+            Some(r) if r == "both" => Remediation::Both,
+            Some(r) => {
+                return Err(invalid(
+                    "REMEDIATION",
+                    format!("expected attach-policy, add-to-group or both, got {r:?}"),
+                ))
+            }
+        };
+        if remediation.adds_to_group() && enforcement_group.is_none() {
+            return Err(invalid(
+                "REMEDIATION",
+                format!("{remediation} needs ENFORCEMENT_GROUP to name the enforcement group"),
+            ));
+        }
+        let dry_run = boolean("DRY_RUN", raw.dry_run.as_deref(), true)?;
+        let report_max_age = whole_number(
+            "REPORT_MAX_AGE_MINUTES",
+            raw.report_max_age_minutes.as_deref(),
+            DEFAULT_REPORT_MAX_AGE_MINUTES,
+            0..=7 * 24 * 60,
+        )?;
+        let confirm_after = whole_number(
+            "CONFIRM_AFTER_MINUTES",
+            raw.confirm_after_minutes.as_deref(),
+            DEFAULT_CONFIRM_AFTER_MINUTES,
+            0..=7 * 24 * 60,
+        )?;
+        let max_concurrency = whole_number(
+            "MAX_CONCURRENCY",
+            raw.max_concurrency.as_deref(),
+            DEFAULT_MAX_CONCURRENCY as i64,
+            1..=64,
+        )?;
+        Ok(Settings {
+            deny_policy_arn,
+            enforcement_group,
+            topic_arn,
+            exempt_tag_key,
+            grace_period: Duration::hours(grace_hours),
+            max_enforcements_per_run: max_enforcements as usize,
+            remediation,
+            dry_run,
+            report_max_age: Duration::minutes(report_max_age),
+            confirm_after: Duration::minutes(confirm_after),
+            max_concurrency: max_concurrency as usize,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "arn:aws:iam::123456789012:policy/DenyWithoutMFA";
+
+    fn raw(pairs: &[(&str, &str)]) -> RawSettings {
+        let mut all: Vec<(&str, &str)> = vec![("DENY_POLICY_ARN", POLICY)];
+        all.extend_from_slice(pairs);
+        RawSettings::from_lookup(|name| {
+            all.iter()
+                .rev()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let s = Settings::parse(&raw(&[])).unwrap();
+        assert_eq!(s.deny_policy_arn, POLICY);
+        assert_eq!(s.enforcement_group, None);
+        assert_eq!(s.topic_arn, None);
+        assert_eq!(s.exempt_tag_key, "mfa-enforcer:exempt");
+        assert_eq!(s.grace_period, Duration::zero());
+        assert_eq!(s.max_enforcements_per_run, 20);
+        assert_eq!(s.remediation, Remediation::AttachPolicy);
+        assert!(s.dry_run, "a fresh deployment must not write until told to");
+        assert_eq!(s.report_max_age, Duration::minutes(240));
+        assert_eq!(s.confirm_after, Duration::minutes(15));
+        assert_eq!(s.max_concurrency, 8);
+    }
+
+    #[test]
+    fn every_value_is_read() {
+        let s = Settings::parse(&raw(&[
+            ("ENFORCEMENT_GROUP", "MFAEnforced"),
+            ("TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:alerts"),
+            ("EXEMPT_TAG_KEY", "break-glass"),
+            ("GRACE_PERIOD_HOURS", "48"),
+            ("MAX_ENFORCEMENTS_PER_RUN", "500"),
+            ("REMEDIATION", "Both"),
+            ("DRY_RUN", "false"),
+            ("REPORT_MAX_AGE_MINUTES", "60"),
+            ("CONFIRM_AFTER_MINUTES", "5"),
+            ("MAX_CONCURRENCY", "4"),
+        ]))
+        .unwrap();
+        assert_eq!(s.enforcement_group.as_deref(), Some("MFAEnforced"));
+        assert_eq!(s.topic_arn.as_deref(), Some("arn:aws:sns:eu-west-1:123456789012:alerts"));
+        assert_eq!(s.exempt_tag_key, "break-glass");
+        assert_eq!(s.grace_period, Duration::hours(48));
+        assert_eq!(s.max_enforcements_per_run, 500);
+        assert_eq!(s.remediation, Remediation::Both);
+        assert!(!s.dry_run);
+        assert_eq!(s.report_max_age, Duration::minutes(60));
+        assert_eq!(s.confirm_after, Duration::minutes(5));
+        assert_eq!(s.max_concurrency, 4);
+    }
+
+    #[test]
+    fn aws_managed_policy_and_other_partitions_are_accepted() {
+        for arn in [
+            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+            "arn:aws-us-gov:iam::123456789012:policy/path/Deny",
+            "arn:aws-cn:iam::123456789012:policy/Deny",
+        ] {
+            assert!(Settings::parse(&raw(&[("DENY_POLICY_ARN", arn)])).is_ok(), "{arn}");
+        }
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("DENY_POLICY_ARN", "DenyWithoutMFA", "expected an IAM managed policy ARN"),
+            ("DENY_POLICY_ARN", "arn:aws:iam::123:policy/x", "expected an IAM managed policy ARN"),
+            ("DENY_POLICY_ARN", "arn:aws:iam::123456789012:role/x", "expected an IAM managed policy ARN"),
+            ("ENFORCEMENT_GROUP", "has space", "expected an IAM group name"),
+            ("TOPIC_ARN", "mfa-topic", "expected an SNS topic ARN"),
+            ("EXEMPT_TAG_KEY", "aws:exempt", "not starting with aws:"),
+            ("GRACE_PERIOD_HOURS", "two", "expected a whole number, got \"two\""),
+            ("GRACE_PERIOD_HOURS", "-1", "-1 is out of range"),
+            ("MAX_ENFORCEMENTS_PER_RUN", "1.5", "expected a whole number"),
+            ("REMEDIATION", "quarantine", "expected attach-policy, add-to-group or both"),
+            ("DRY_RUN", "maybe", "expected true or false"),
+            ("REPORT_MAX_AGE_MINUTES", "99999999", "out of range"),
+            ("CONFIRM_AFTER_MINUTES", "soon", "expected a whole number"),
+            ("MAX_CONCURRENCY", "0", "0 is out of range"),
+        ];
+        for (variable, value, message) in cases {
+            let err = Settings::parse(&raw(&[(variable, value)])).unwrap_err();
+            assert_eq!(err.variable, *variable, "{variable}={value}");
+            assert!(
+                err.to_string().contains(message) && err.to_string().starts_with(&format!("invalid {variable}: ")),
+                "{variable}={value}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_policy_and_group_remediation_without_group_are_rejected() {
+        let err = Settings::parse(&RawSettings::default()).unwrap_err();
+        assert_eq!(err.variable, "DENY_POLICY_ARN");
+        assert!(err.to_string().contains("is required"));
+
+        for remediation in ["add-to-group", "both"] {
+            let err = Settings::parse(&raw(&[("REMEDIATION", remediation)])).unwrap_err();
+            assert_eq!(err.variable, "REMEDIATION");
+            assert!(err.to_string().contains("needs ENFORCEMENT_GROUP"), "{err}");
+        }
+    }
+
+    #[test]
+    fn blank_values_count_as_unset() {
+        let s = Settings::parse(&raw(&[("ENFORCEMENT_GROUP", "  "), ("DRY_RUN", "")])).unwrap();
+        assert_eq!(s.enforcement_group, None);
+        assert!(s.dry_run);
+    }
+}
