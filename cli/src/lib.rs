@@ -1,1 +1,278 @@
-//! placeholder
+//! The `mfa-enforcer` command: argument parsing and the commands, on the shared engine.
+//!
+//! `audit` runs the same engine as the scheduled Lambda, dry-run unless `--enforce`. Exit
+//! status: 0 no non-compliant user remains, 2 some remain (or the guard tripped), 1 the run
+//! failed (bad input, unreadable account, a failed write).
+
+pub mod render;
+
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use mfa_enforcer::aws::{load_config, Clients, ConfigOverrides};
+use mfa_enforcer::engine::{self, Ports};
+use mfa_enforcer::run_report::{RunReport, Verdict};
+use mfa_enforcer::settings::{RawSettings, Settings, SettingsError};
+use render::{render, Format};
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status when no non-compliant user remains.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit status when the run failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status when non-compliant users remain or the guard tripped.
+pub const EXIT_NON_COMPLIANT: u8 = 2;
+
+/// Keeps every console IAM user of an AWS account behind MFA.
+#[derive(Debug, Parser)]
+#[command(name = "mfa-enforcer", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit the account's console users for MFA; with --enforce, remediate them.
+    ///
+    /// Reads the IAM credential report and GetAccountAuthorizationDetails, gives every user a
+    /// status (not_applicable, exempt, in_grace, compliant, enforced, non_compliant) and plans
+    /// remediation for non-compliant users. Nothing is written unless --enforce is given.
+    ///
+    /// Every setting flag falls back to the environment variable of the same name (shown in
+    /// brackets), so the CLI and the Lambda read one configuration. AWS credentials, region
+    /// and endpoint come from the standard chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...).
+    ///
+    /// Exit status: 0 no non-compliant user remains; 2 some remain or the guard tripped;
+    /// 1 the run failed.
+    Audit(AuditArgs),
+    /// Print the deny-without-MFA policy document (the canonical one, as JSON).
+    PolicyDocument,
+    /// Render a saved JSON report (from `audit --format json` or the Lambda) as a table or CSV.
+    Show(ShowArgs),
+}
+
+/// Flags of `audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Apply the plan. Without it the run is a dry run: the same plan, nothing written.
+    #[arg(long)]
+    pub enforce: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only errors on standard error (no progress lines).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The settings shared with the Lambda.
+    #[command(flatten, next_help_heading = "Settings (each falls back to the environment variable in brackets)")]
+    pub settings: SettingFlags,
+    /// AWS named profile.
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (SNS is regional; IAM is global).
+    #[arg(long, env = "AWS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+/// One flag per setting; each falls back to its environment variable.
+#[derive(Debug, Args)]
+pub struct SettingFlags {
+    /// ARN of the deny-without-MFA managed policy (required).
+    #[arg(long, env = "DENY_POLICY_ARN", value_name = "ARN")]
+    pub deny_policy_arn: Option<String>,
+    /// Name of the MFA enforcement group; console users with MFA outside it are non-compliant.
+    #[arg(long, env = "ENFORCEMENT_GROUP", value_name = "GROUP")]
+    pub enforcement_group: Option<String>,
+    /// SNS topic for the run summary; nothing is published when unset.
+    #[arg(long, env = "TOPIC_ARN", value_name = "ARN")]
+    pub topic_arn: Option<String>,
+    /// Tag key that exempts a user when its value is "true" [default: mfa-enforcer:exempt].
+    #[arg(long, env = "EXEMPT_TAG_KEY", value_name = "KEY")]
+    pub exempt_tag_key: Option<String>,
+    /// Hours a new console user may go without MFA [default: 0].
+    #[arg(long, env = "GRACE_PERIOD_HOURS", value_name = "HOURS")]
+    pub grace_period_hours: Option<String>,
+    /// The guard: if more users would be enforced, nothing is written [default: 20].
+    #[arg(long, env = "MAX_ENFORCEMENTS_PER_RUN", value_name = "N")]
+    pub max_enforcements_per_run: Option<String>,
+    /// attach-policy, add-to-group or both [default: attach-policy].
+    #[arg(long, env = "REMEDIATION", value_name = "HOW")]
+    pub remediation: Option<String>,
+    /// Reuse a credential report younger than this [default: 240].
+    #[arg(long, env = "REPORT_MAX_AGE_MINUTES", value_name = "MINUTES")]
+    pub report_max_age_minutes: Option<String>,
+    /// With an older report, re-check users live before denying them [default: 15].
+    #[arg(long, env = "CONFIRM_AFTER_MINUTES", value_name = "MINUTES")]
+    pub confirm_after_minutes: Option<String>,
+    /// IAM calls in flight at once [default: 8].
+    #[arg(long, env = "MAX_CONCURRENCY", value_name = "N")]
+    pub max_concurrency: Option<String>,
+}
+
+/// Flags of `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The JSON report ("-" for standard input).
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+impl SettingFlags {
+    /// The flags as raw settings (`enforce` decides `DRY_RUN`; the variable is not read).
+    pub fn raw(&self, enforce: bool) -> RawSettings {
+        let v = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
+        RawSettings {
+            deny_policy_arn: v(&self.deny_policy_arn),
+            enforcement_group: v(&self.enforcement_group),
+            topic_arn: v(&self.topic_arn),
+            exempt_tag_key: v(&self.exempt_tag_key),
+            grace_period_hours: v(&self.grace_period_hours),
+            max_enforcements_per_run: v(&self.max_enforcements_per_run),
+            remediation: v(&self.remediation),
+            dry_run: Some((!enforce).to_string()),
+            report_max_age_minutes: v(&self.report_max_age_minutes),
+            confirm_after_minutes: v(&self.confirm_after_minutes),
+            max_concurrency: v(&self.max_concurrency),
+        }
+    }
+}
+
+/// A settings error in CLI terms: the flag and its variable.
+pub fn describe_settings_error(e: &SettingsError) -> String {
+    let flag = format!("--{}", e.variable.to_lowercase().replace('_', "-"));
+    format!("{flag} ({}) {}", e.variable, e.problem)
+}
+
+/// Runs the parsed command line and returns the process exit status.
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Audit(args) => audit(args).await,
+        Command::PolicyDocument => {
+            println!("{:#}", mfa_enforcer::policy::deny_policy_document());
+            ExitCode::from(EXIT_CLEAN)
+        }
+        Command::Show(args) => show(args),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("mfa-enforcer: error: {message}");
+    ExitCode::from(EXIT_FAILED)
+}
+
+fn init_tracing(quiet: bool) {
+    let default = if quiet { "error" } else { "info" };
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_string());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact()
+        .init();
+}
+
+async fn audit(args: AuditArgs) -> ExitCode {
+    init_tracing(args.quiet);
+    let settings = match Settings::parse(&args.settings.raw(args.enforce)) {
+        Ok(s) => s,
+        Err(e) => return fail(describe_settings_error(&e)),
+    };
+    let overrides = ConfigOverrides { profile: args.profile.clone(), region: args.region.clone() };
+    let config = load_config(&overrides).await;
+    let clients = Clients::new(&config);
+    let reader = clients.reader();
+    let writer = args.enforce.then(|| clients.writer());
+    let notifier = settings.topic_arn.as_ref().map(|_| clients.notifier());
+    let ports = Ports { reader: &reader, writer: writer.as_ref(), notifier: notifier.as_ref() };
+    let report = match engine::audit_account(ports, &settings, Utc::now()).await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = emit(&report, args.format, args.output.as_ref()) {
+        return fail(e);
+    }
+    exit_code(&report)
+}
+
+/// The exit status for a finished run.
+pub fn exit_code(report: &RunReport) -> ExitCode {
+    ExitCode::from(match report.verdict() {
+        Verdict::Clean => EXIT_CLEAN,
+        Verdict::NonCompliantRemain => EXIT_NON_COMPLIANT,
+        Verdict::Failed => EXIT_FAILED,
+    })
+}
+
+fn emit(report: &RunReport, format: Format, output: Option<&PathBuf>) -> Result<(), String> {
+    let text = render(report, format)?;
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn show(args: ShowArgs) -> ExitCode {
+    let text = if args.input.as_os_str() == "-" {
+        let mut s = String::new();
+        match std::io::stdin().read_to_string(&mut s) {
+            Ok(_) => s,
+            Err(e) => return fail(format!("reading standard input: {e}")),
+        }
+    } else {
+        match std::fs::read_to_string(&args.input) {
+            Ok(s) => s,
+            Err(e) => return fail(format!("reading {}: {e}", args.input.display())),
+        }
+    };
+    let report: RunReport = match serde_json::from_str(&text) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("{} is not an mfa-enforcer JSON report: {e}", args.input.display())),
+    };
+    match emit(&report, args.format, None) {
+        Ok(()) => exit_code(&report),
+        Err(e) => fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn settings_errors_name_flag_and_variable() {
+        let e = SettingsError { variable: "GRACE_PERIOD_HOURS", problem: "is invalid: expected a whole number, got \"x\"".into() };
+        assert_eq!(
+            describe_settings_error(&e),
+            "--grace-period-hours (GRACE_PERIOD_HOURS) is invalid: expected a whole number, got \"x\""
+        );
+    }
+
+    #[test]
+    fn enforce_decides_dry_run_and_blank_flags_are_unset() {
+        let cli = Cli::try_parse_from(["mfa-enforcer", "audit", "--deny-policy-arn", "arn:aws:iam::123456789012:policy/D", "--enforcement-group", " "]).unwrap();
+        let Command::Audit(args) = cli.command else { panic!("audit expected") };
+        let raw = args.settings.raw(args.enforce);
+        assert_eq!(raw.dry_run.as_deref(), Some("true"));
+        assert_eq!(raw.enforcement_group, None);
+        assert_eq!(args.settings.raw(true).dry_run.as_deref(), Some("false"));
+    }
+}

@@ -8,7 +8,7 @@ use crate::evaluate::{evaluate, evaluate_user};
 use crate::finding::{Finding, Outcome};
 use crate::notify;
 use crate::plan::{plan, Plan, UserPlan};
-use crate::ports::{AccountReader, AwsError, Notifier, RemediationWriter};
+use crate::ports::{AccountReader, AwsError, LiveUserState, Notifier, RemediationWriter};
 use crate::report::{self, ReportError};
 use crate::run_report::{NotificationRecord, RunReport, Summary};
 use crate::settings::Settings;
@@ -16,7 +16,7 @@ use crate::snapshot::AccountSnapshot;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use thiserror::Error;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// Detail of an action skipped because the user enrolled MFA after the report was generated.
 pub const MFA_ENROLLED_SINCE_REPORT: &str = "mfa_enrolled_since_report";
@@ -151,7 +151,7 @@ fn log_plan(plan: &Plan, dry_run: bool) {
     }
     for user in &plan.users {
         for action in &user.actions {
-            info!(user = %user.user, action = %action.kind, outcome = %action.outcome, "planned");
+            debug!(user = %user.user, action = %action.kind, outcome = %action.outcome, "planned");
         }
     }
 }
@@ -173,20 +173,11 @@ async fn confirm<R: AccountReader>(
         .await;
     for (i, result) in checks {
         let user_plan = &mut plan.users[i];
+        let finding = &mut findings[user_plan.finding];
         match result {
             Ok(live) => {
-                let changed = if !live.exists {
-                    Some(USER_DELETED_SINCE_REPORT)
-                } else if live.mfa_active {
-                    Some(MFA_ENROLLED_SINCE_REPORT)
-                } else if !live.password_enabled {
-                    Some(PASSWORD_REMOVED_SINCE_REPORT)
-                } else {
-                    None
-                };
-                let Some(detail) = changed else { continue };
-                info!(user = %user_plan.user, detail, "changed since the report: left alone");
-                let finding = &mut findings[user_plan.finding];
+                let Some(detail) = change_since_report(finding, &live) else { continue };
+                info!(user = %user_plan.user, detail, "changed since the report: left alone this run");
                 if let Some(mut facts) = snapshot.users.iter().find(|u| u.name == finding.user).cloned() {
                     facts.mfa_active = live.mfa_active;
                     facts.password_enabled = Some(live.password_enabled);
@@ -203,6 +194,20 @@ async fn confirm<R: AccountReader>(
                 mark(user_plan, Outcome::Failed, |a| a.error = Some(message.clone()));
             }
         }
+    }
+}
+
+/// What changed since the report that makes denying this user wrong, if anything: the user
+/// was deleted, enrolled MFA, or lost their console password.
+fn change_since_report(finding: &Finding, live: &LiveUserState) -> Option<&'static str> {
+    if !live.exists {
+        Some(USER_DELETED_SINCE_REPORT)
+    } else if live.mfa_active && !finding.mfa_active {
+        Some(MFA_ENROLLED_SINCE_REPORT)
+    } else if !live.password_enabled && finding.password_enabled == Some(true) {
+        Some(PASSWORD_REMOVED_SINCE_REPORT)
+    } else {
+        None
     }
 }
 

@@ -125,11 +125,11 @@ pub const VARIABLES: [&str; 11] = [
 
 /// A setting that is missing or invalid. The message names the variable and the bad value.
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("invalid {variable}: {problem}")]
+#[error("{variable} {problem}")]
 pub struct SettingsError {
     /// The environment variable (the CLI flag of the same name falls back to it).
     pub variable: &'static str,
-    /// What is wrong and what is accepted.
+    /// What is wrong and what is accepted: "is invalid: ..." or "is required: ...".
     pub problem: String,
 }
 
@@ -158,10 +158,10 @@ impl RawSettings {
     }
 }
 
-fn invalid(variable: &'static str, problem: impl Into<String>) -> SettingsError {
+fn invalid(variable: &'static str, problem: impl std::fmt::Display) -> SettingsError {
     SettingsError {
         variable,
-        problem: problem.into(),
+        problem: format!("is invalid: {problem}"),
     }
 }
 
@@ -267,11 +267,9 @@ impl Settings {
     ///
     /// Fails with the first invalid or missing variable, naming it and the value it had.
     pub fn parse(raw: &RawSettings) -> Result<Settings, SettingsError> {
-        let deny_policy_arn = policy_arn(raw.deny_policy_arn.as_deref().ok_or_else(|| {
-            invalid(
-                "DENY_POLICY_ARN",
-                "is required: the ARN of the deny-without-MFA managed policy",
-            )
+        let deny_policy_arn = policy_arn(raw.deny_policy_arn.as_deref().ok_or_else(|| SettingsError {
+            variable: "DENY_POLICY_ARN",
+            problem: "is required: the ARN of the deny-without-MFA managed policy".to_string(),
         })?)?;
         let enforcement_group = raw.enforcement_group.as_deref().map(group_name).transpose()?;
         let topic_arn = raw.topic_arn.as_deref().map(topic_arn).transpose()?;
@@ -445,7 +443,7 @@ mod tests {
             let err = Settings::parse(&raw(&[(variable, value)])).unwrap_err();
             assert_eq!(err.variable, *variable, "{variable}={value}");
             assert!(
-                err.to_string().contains(message) && err.to_string().starts_with(&format!("invalid {variable}: ")),
+                err.to_string().contains(message) && err.to_string().starts_with(&format!("{variable} is invalid: ")),
                 "{variable}={value}: {err}"
             );
         }

@@ -1,1 +1,19 @@
-fn main(){}
+//! Lambda entry point: tracing, settings, clients once, then the handler to the runtime.
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use mfa_enforcer::aws::{load_config, Clients, ConfigOverrides};
+use mfa_enforcer::settings::{RawSettings, Settings};
+use scheduled_audit::{handle, init_tracing, App};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let settings = Settings::parse(&RawSettings::from_env()).map_err(|e| {
+        tracing::error!(error = %e, "invalid configuration");
+        e
+    })?;
+    let config = load_config(&ConfigOverrides::default()).await;
+    let app = App::new(settings, &Clients::new(&config));
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&app, event))).await
+}

@@ -1,0 +1,208 @@
+//! Renders a run report as an aligned table, CSV or JSON.
+
+use mfa_enforcer::finding::{Finding, Status};
+use mfa_enforcer::run_report::RunReport;
+use std::fmt::Write as _;
+
+/// Output formats of `audit` and `show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned table for people, with a summary.
+    Table,
+    /// The JSON report (the same document the Lambda returns).
+    Json,
+    /// One CSV row per finding, for spreadsheets.
+    Csv,
+}
+
+/// Renders `report` in `format`.
+pub fn render(report: &RunReport, format: Format) -> Result<String, String> {
+    match format {
+        Format::Table => Ok(table(report)),
+        Format::Json => serde_json::to_string_pretty(report)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .map_err(|e| e.to_string()),
+        Format::Csv => csv(report),
+    }
+}
+
+fn flag(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "?",
+    }
+}
+
+fn reasons(f: &Finding) -> String {
+    f.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn actions(f: &Finding) -> String {
+    f.actions
+        .iter()
+        .map(|a| format!("{}:{}", a.kind, a.outcome))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn table(report: &RunReport) -> String {
+    let header = ["USER", "STATUS", "MFA", "PASSWORD", "REASONS", "ACTIONS"];
+    let rows: Vec<[String; 6]> = report
+        .findings
+        .iter()
+        .map(|f| {
+            [
+                f.user.clone(),
+                f.status.to_string(),
+                flag(Some(f.mfa_active)).to_string(),
+                flag(f.password_enabled).to_string(),
+                reasons(f),
+                actions(f),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[&str]| {
+        let mut l = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(cell);
+            } else {
+                let _ = write!(l, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&header);
+    for row in &rows {
+        line(&row.each_ref().map(String::as_str));
+    }
+    let s = &report.summary;
+    let counts: Vec<String> = Status::ALL
+        .iter()
+        .map(|st| format!("{} {}", s.status(*st), st))
+        .collect();
+    let _ = writeln!(out, "\naccount {}{}: {}", report.account_id, if report.dry_run { " (dry run)" } else { "" }, counts.join(", "));
+    let _ = writeln!(
+        out,
+        "actions: {} applied, {} already in place, {} planned, {} skipped, {} failed; non-compliant remaining: {}",
+        s.actions_applied, s.actions_already_in_place, s.actions_planned, s.actions_skipped, s.actions_failed, s.non_compliant_remaining
+    );
+    if s.guard_tripped {
+        let _ = writeln!(
+            out,
+            "GUARD TRIPPED: {} users would be enforced, more than --max-enforcements-per-run {}; nothing was written",
+            s.users_to_enforce, s.max_enforcements_per_run
+        );
+    }
+    if report.dry_run && s.actions_planned > 0 {
+        let _ = writeln!(out, "dry run: nothing was written; run with --enforce to apply the planned actions");
+    }
+    out
+}
+
+fn csv(report: &RunReport) -> Result<String, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = ["user", "arn", "status", "reasons", "mfa_active", "password_enabled", "groups", "actions"];
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for f in &report.findings {
+        let password = f.password_enabled.map(|p| p.to_string()).unwrap_or_default();
+        w.write_record([
+            f.user.as_str(),
+            f.arn.as_str(),
+            f.status.as_str(),
+            &reasons(f),
+            if f.mfa_active { "true" } else { "false" },
+            &password,
+            &f.groups.join(","),
+            &actions(f),
+        ])
+        .map_err(|e| e.to_string())?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mfa_enforcer::finding::{Action, ActionKind, FindingFacts, Outcome, Reason};
+    use mfa_enforcer::run_report::Summary;
+
+    fn report() -> RunReport {
+        let findings = vec![
+            Finding {
+                user: "<root_account>".into(),
+                arn: "arn:aws:iam::123456789012:root".into(),
+                status: Status::NonCompliant,
+                reasons: vec![Reason::RootNoMfa],
+                mfa_active: false,
+                password_enabled: None,
+                groups: vec![],
+                actions: vec![],
+                facts: FindingFacts::default(),
+            },
+            Finding {
+                user: "carol".into(),
+                arn: "arn:aws:iam::123456789012:user/carol".into(),
+                status: Status::NonCompliant,
+                reasons: vec![Reason::NoMfa, Reason::OutsideEnforcementGroup],
+                mfa_active: false,
+                password_enabled: Some(true),
+                groups: vec!["dev".into(), "ops".into()],
+                actions: vec![Action { kind: ActionKind::AttachDenyPolicy, target: "p".into(), outcome: Outcome::Planned, error: None, detail: None }],
+                facts: FindingFacts::default(),
+            },
+        ];
+        RunReport {
+            account_id: "123456789012".into(),
+            generated_at: chrono::DateTime::UNIX_EPOCH,
+            report_generated_at: None,
+            dry_run: true,
+            summary: Summary::count(&findings, None),
+            findings,
+            notifications: vec![],
+        }
+    }
+
+    #[test]
+    fn table_aligns_columns_and_summarizes() {
+        let t = render(&report(), Format::Table).unwrap();
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "USER            STATUS         MFA  PASSWORD  REASONS                        ACTIONS");
+        assert_eq!(lines[1], "<root_account>  non_compliant  no   ?         root_no_mfa");
+        assert_eq!(lines[2], "carol           non_compliant  no   yes       no_mfa,outside_enforcement_group  attach_deny_policy:planned");
+        assert!(t.contains("account 123456789012 (dry run): 0 not_applicable, 0 exempt, 0 in_grace, 0 compliant, 0 enforced, 2 non_compliant"));
+        assert!(t.contains("run with --enforce"));
+    }
+
+    #[test]
+    fn csv_quotes_lists() {
+        let c = render(&report(), Format::Csv).unwrap();
+        let lines: Vec<&str> = c.lines().collect();
+        assert_eq!(lines[0], "user,arn,status,reasons,mfa_active,password_enabled,groups,actions");
+        assert_eq!(lines[1], "<root_account>,arn:aws:iam::123456789012:root,non_compliant,root_no_mfa,false,,,");
+        assert_eq!(
+            lines[2],
+            "carol,arn:aws:iam::123456789012:user/carol,non_compliant,\"no_mfa,outside_enforcement_group\",false,true,\"dev,ops\",attach_deny_policy:planned"
+        );
+    }
+
+    #[test]
+    fn json_is_the_report() {
+        let j = render(&report(), Format::Json).unwrap();
+        let back: RunReport = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, report());
+    }
+}
