@@ -71,7 +71,10 @@ pub struct AuditArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// The settings shared with the Lambda.
-    #[command(flatten, next_help_heading = "Settings (each falls back to the environment variable in brackets)")]
+    #[command(
+        flatten,
+        next_help_heading = "Settings (each falls back to the environment variable in brackets)"
+    )]
     pub settings: SettingFlags,
     /// AWS named profile.
     #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
@@ -187,13 +190,20 @@ async fn audit(args: AuditArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(describe_settings_error(&e)),
     };
-    let overrides = ConfigOverrides { profile: args.profile.clone(), region: args.region.clone() };
+    let overrides = ConfigOverrides {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+    };
     let config = load_config(&overrides).await;
     let clients = Clients::new(&config);
     let reader = clients.reader();
     let writer = args.enforce.then(|| clients.writer());
     let notifier = settings.topic_arn.as_ref().map(|_| clients.notifier());
-    let ports = Ports { reader: &reader, writer: writer.as_ref(), notifier: notifier.as_ref() };
+    let ports = Ports {
+        reader: &reader,
+        writer: writer.as_ref(),
+        notifier: notifier.as_ref(),
+    };
     let report = match engine::audit_account(ports, &settings, Utc::now()).await {
         Ok(r) => r,
         Err(e) => return fail(e),
@@ -216,7 +226,9 @@ pub fn exit_code(report: &RunReport) -> ExitCode {
 fn emit(report: &RunReport, format: Format, output: Option<&PathBuf>) -> Result<(), String> {
     let text = render(report, format)?;
     match output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+        }
         None => {
             print!("{text}");
             Ok(())
@@ -239,7 +251,12 @@ fn show(args: ShowArgs) -> ExitCode {
     };
     let report: RunReport = match serde_json::from_str(&text) {
         Ok(r) => r,
-        Err(e) => return fail(format!("{} is not an mfa-enforcer JSON report: {e}", args.input.display())),
+        Err(e) => {
+            return fail(format!(
+                "{} is not an mfa-enforcer JSON report: {e}",
+                args.input.display()
+            ))
+        }
     };
     match emit(&report, args.format, None) {
         Ok(()) => exit_code(&report),
@@ -259,7 +276,10 @@ mod tests {
 
     #[test]
     fn settings_errors_name_flag_and_variable() {
-        let e = SettingsError { variable: "GRACE_PERIOD_HOURS", problem: "is invalid: expected a whole number, got \"x\"".into() };
+        let e = SettingsError {
+            variable: "GRACE_PERIOD_HOURS",
+            problem: "is invalid: expected a whole number, got \"x\"".into(),
+        };
         assert_eq!(
             describe_settings_error(&e),
             "--grace-period-hours (GRACE_PERIOD_HOURS) is invalid: expected a whole number, got \"x\""
@@ -268,8 +288,18 @@ mod tests {
 
     #[test]
     fn enforce_decides_dry_run_and_blank_flags_are_unset() {
-        let cli = Cli::try_parse_from(["mfa-enforcer", "audit", "--deny-policy-arn", "arn:aws:iam::123456789012:policy/D", "--enforcement-group", " "]).unwrap();
-        let Command::Audit(args) = cli.command else { panic!("audit expected") };
+        let cli = Cli::try_parse_from([
+            "mfa-enforcer",
+            "audit",
+            "--deny-policy-arn",
+            "arn:aws:iam::123456789012:policy/D",
+            "--enforcement-group",
+            " ",
+        ])
+        .unwrap();
+        let Command::Audit(args) = cli.command else {
+            panic!("audit expected")
+        };
         let raw = args.settings.raw(args.enforce);
         assert_eq!(raw.dry_run.as_deref(), Some("true"));
         assert_eq!(raw.enforcement_group, None);

@@ -38,7 +38,11 @@ fn flag(v: Option<bool>) -> &'static str {
 }
 
 fn reasons(f: &Finding) -> String {
-    f.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    f.reasons
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn actions(f: &Finding) -> String {
@@ -93,7 +97,13 @@ fn table(report: &RunReport) -> String {
         .iter()
         .map(|st| format!("{} {}", s.status(*st), st))
         .collect();
-    let _ = writeln!(out, "\naccount {}{}: {}", report.account_id, if report.dry_run { " (dry run)" } else { "" }, counts.join(", "));
+    let _ = writeln!(
+        out,
+        "\naccount {}{}: {}",
+        report.account_id,
+        if report.dry_run { " (dry run)" } else { "" },
+        counts.join(", ")
+    );
     let _ = writeln!(
         out,
         "actions: {} applied, {} already in place, {} planned, {} skipped, {} failed; non-compliant remaining: {}",
@@ -107,17 +117,32 @@ fn table(report: &RunReport) -> String {
         );
     }
     if report.dry_run && s.actions_planned > 0 {
-        let _ = writeln!(out, "dry run: nothing was written; run with --enforce to apply the planned actions");
+        let _ = writeln!(
+            out,
+            "dry run: nothing was written; run with --enforce to apply the planned actions"
+        );
     }
     out
 }
 
 fn csv(report: &RunReport) -> Result<String, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = ["user", "arn", "status", "reasons", "mfa_active", "password_enabled", "groups", "actions"];
+    let header = [
+        "user",
+        "arn",
+        "status",
+        "reasons",
+        "mfa_active",
+        "password_enabled",
+        "groups",
+        "actions",
+    ];
     w.write_record(header).map_err(|e| e.to_string())?;
     for f in &report.findings {
-        let password = f.password_enabled.map(|p| p.to_string()).unwrap_or_default();
+        let password = f
+            .password_enabled
+            .map(|p| p.to_string())
+            .unwrap_or_default();
         w.write_record([
             f.user.as_str(),
             f.arn.as_str(),
@@ -161,7 +186,13 @@ mod tests {
                 mfa_active: false,
                 password_enabled: Some(true),
                 groups: vec!["dev".into(), "ops".into()],
-                actions: vec![Action { kind: ActionKind::AttachDenyPolicy, target: "p".into(), outcome: Outcome::Planned, error: None, detail: None }],
+                actions: vec![Action {
+                    kind: ActionKind::AttachDenyPolicy,
+                    target: "p".into(),
+                    outcome: Outcome::Planned,
+                    error: None,
+                    detail: None,
+                }],
                 facts: FindingFacts::default(),
             },
         ];
@@ -180,8 +211,14 @@ mod tests {
     fn table_aligns_columns_and_summarizes() {
         let t = render(&report(), Format::Table).unwrap();
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "USER            STATUS         MFA  PASSWORD  REASONS                        ACTIONS");
-        assert_eq!(lines[1], "<root_account>  non_compliant  no   ?         root_no_mfa");
+        assert_eq!(
+            lines[0],
+            "USER            STATUS         MFA  PASSWORD  REASONS                        ACTIONS"
+        );
+        assert_eq!(
+            lines[1],
+            "<root_account>  non_compliant  no   ?         root_no_mfa"
+        );
         assert_eq!(lines[2], "carol           non_compliant  no   yes       no_mfa,outside_enforcement_group  attach_deny_policy:planned");
         assert!(t.contains("account 123456789012 (dry run): 0 not_applicable, 0 exempt, 0 in_grace, 0 compliant, 0 enforced, 2 non_compliant"));
         assert!(t.contains("run with --enforce"));
@@ -191,8 +228,14 @@ mod tests {
     fn csv_quotes_lists() {
         let c = render(&report(), Format::Csv).unwrap();
         let lines: Vec<&str> = c.lines().collect();
-        assert_eq!(lines[0], "user,arn,status,reasons,mfa_active,password_enabled,groups,actions");
-        assert_eq!(lines[1], "<root_account>,arn:aws:iam::123456789012:root,non_compliant,root_no_mfa,false,,,");
+        assert_eq!(
+            lines[0],
+            "user,arn,status,reasons,mfa_active,password_enabled,groups,actions"
+        );
+        assert_eq!(
+            lines[1],
+            "<root_account>,arn:aws:iam::123456789012:root,non_compliant,root_no_mfa,false,,,"
+        );
         assert_eq!(
             lines[2],
             "carol,arn:aws:iam::123456789012:user/carol,non_compliant,\"no_mfa,outside_enforcement_group\",false,true,\"dev,ops\",attach_deny_policy:planned"

@@ -71,7 +71,10 @@ where
     W: RemediationWriter,
     N: Notifier,
 {
-    let fetched = ports.reader.credential_report(settings.report_max_age, now).await?;
+    let fetched = ports
+        .reader
+        .credential_report(settings.report_max_age, now)
+        .await?;
     let rows = report::parse(&fetched.content)?;
     let report_age = fetched.age(now);
     info!(
@@ -83,7 +86,11 @@ where
     );
     let root_needs_check = AccountSnapshot::root_needs_password_check(&rows);
     let details = ports.reader.authorization_details().await?;
-    info!(users = details.users.len(), groups = details.groups.len(), "authorization details read");
+    info!(
+        users = details.users.len(),
+        groups = details.groups.len(),
+        "authorization details read"
+    );
     let root_password_present = if root_needs_check {
         match ports.reader.root_password_present().await {
             Ok(present) => present,
@@ -95,7 +102,12 @@ where
     } else {
         None
     };
-    let snapshot = AccountSnapshot::join(rows, details, root_password_present, Some(fetched.generated_at));
+    let snapshot = AccountSnapshot::join(
+        rows,
+        details,
+        root_password_present,
+        Some(fetched.generated_at),
+    );
     let mut findings = evaluate(&snapshot, settings, now);
     let mut plan = plan(&findings, settings);
     log_plan(&plan, ports.writer.is_none());
@@ -106,7 +118,15 @@ where
             report_age_minutes = report_age.num_minutes(),
             "report is older than CONFIRM_AFTER_MINUTES: confirming users live before denying them"
         );
-        confirm(ports.reader, &snapshot, &mut findings, &mut plan, settings, now).await;
+        confirm(
+            ports.reader,
+            &snapshot,
+            &mut findings,
+            &mut plan,
+            settings,
+            now,
+        )
+        .await;
     }
     if let Some(writer) = ports.writer {
         apply(writer, &mut plan, settings).await;
@@ -147,7 +167,12 @@ fn log_plan(plan: &Plan, dry_run: bool) {
             "GUARD TRIPPED: more users would be enforced than MAX_ENFORCEMENTS_PER_RUN; nothing will be written"
         );
     } else {
-        info!(users_to_enforce = g.would_enforce, actions = plan.planned_actions(), dry_run, "plan ready");
+        info!(
+            users_to_enforce = g.would_enforce,
+            actions = plan.planned_actions(),
+            dry_run,
+            "plan ready"
+        );
     }
     for user in &plan.users {
         for action in &user.actions {
@@ -176,9 +201,16 @@ async fn confirm<R: AccountReader>(
         let finding = &mut findings[user_plan.finding];
         match result {
             Ok(live) => {
-                let Some(detail) = change_since_report(finding, &live) else { continue };
+                let Some(detail) = change_since_report(finding, &live) else {
+                    continue;
+                };
                 info!(user = %user_plan.user, detail, "changed since the report: left alone this run");
-                if let Some(mut facts) = snapshot.users.iter().find(|u| u.name == finding.user).cloned() {
+                if let Some(mut facts) = snapshot
+                    .users
+                    .iter()
+                    .find(|u| u.name == finding.user)
+                    .cloned()
+                {
                     facts.mfa_active = live.mfa_active;
                     facts.password_enabled = Some(live.password_enabled);
                     if !live.exists {
@@ -186,12 +218,16 @@ async fn confirm<R: AccountReader>(
                     }
                     *finding = evaluate_user(&facts, &snapshot.groups, settings, now);
                 }
-                mark(user_plan, Outcome::Skipped, |a| a.detail = Some(detail.to_string()));
+                mark(user_plan, Outcome::Skipped, |a| {
+                    a.detail = Some(detail.to_string())
+                });
             }
             Err(e) => {
                 warn!(user = %user_plan.user, error = %e, "could not confirm the user live; not denying them this run");
                 let message = format!("could not confirm the user before denying: {e}");
-                mark(user_plan, Outcome::Failed, |a| a.error = Some(message.clone()));
+                mark(user_plan, Outcome::Failed, |a| {
+                    a.error = Some(message.clone())
+                });
             }
         }
     }
@@ -211,7 +247,11 @@ fn change_since_report(finding: &Finding, live: &LiveUserState) -> Option<&'stat
     }
 }
 
-fn mark(user_plan: &mut UserPlan, outcome: Outcome, mut annotate: impl FnMut(&mut crate::finding::Action)) {
+fn mark(
+    user_plan: &mut UserPlan,
+    outcome: Outcome,
+    mut annotate: impl FnMut(&mut crate::finding::Action),
+) {
     for action in &mut user_plan.actions {
         if action.outcome == Outcome::Planned {
             action.outcome = outcome;

@@ -13,7 +13,11 @@ use std::collections::HashMap;
 pub const EXEMPT_UNTIL_TAG: &str = "mfa-enforcer:exempt-until";
 
 /// Evaluates every user of the snapshot, in snapshot order.
-pub fn evaluate(snapshot: &AccountSnapshot, settings: &Settings, now: DateTime<Utc>) -> Vec<Finding> {
+pub fn evaluate(
+    snapshot: &AccountSnapshot,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
     snapshot
         .users
         .iter()
@@ -31,7 +35,8 @@ pub fn evaluate_user(
     let iam = user.iam.as_ref();
     let member_of = iam.map(|u| u.groups.clone()).unwrap_or_default();
     let deny = &settings.deny_policy_arn;
-    let deny_attached_to_user = iam.is_some_and(|u| u.attached_policy_arns.iter().any(|p| p == deny));
+    let deny_attached_to_user =
+        iam.is_some_and(|u| u.attached_policy_arns.iter().any(|p| p == deny));
     let deny_via_group = member_of.iter().any(|g| {
         groups
             .get(g)
@@ -46,7 +51,14 @@ pub fn evaluate_user(
         deny_attached_to_user,
         in_enforcement_group,
     };
-    let (status, reasons) = decide(user, iam, settings, now, deny_attached_to_user || deny_via_group, in_enforcement_group);
+    let (status, reasons) = decide(
+        user,
+        iam,
+        settings,
+        now,
+        deny_attached_to_user || deny_via_group,
+        in_enforcement_group,
+    );
     Finding {
         user: user.name.clone(),
         arn: user.arn.clone(),
@@ -133,7 +145,11 @@ fn exemption(iam: &IamUser, key: &str, now: DateTime<Utc>) -> Exemption {
     if !tagged {
         return Exemption::None;
     }
-    match iam.tags.get(EXEMPT_UNTIL_TAG).map(|v| parse_until(v.trim())) {
+    match iam
+        .tags
+        .get(EXEMPT_UNTIL_TAG)
+        .map(|v| parse_until(v.trim()))
+    {
         None => Exemption::Active,
         Some(Some(until)) if now < until => Exemption::Active,
         Some(Some(_)) => Exemption::Void(Reason::ExemptionExpired),
@@ -150,7 +166,9 @@ fn parse_until(text: &str) -> Option<DateTime<Utc>> {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| t.and_utc());
     }
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -202,8 +220,16 @@ mod tests {
             iam: (!u.root && !u.deleted).then(|| IamUser {
                 name: name.into(),
                 groups: u.groups.iter().map(|g| g.to_string()).collect(),
-                attached_policy_arns: if u.deny_on_user { vec![DENY.into()] } else { vec![] },
-                tags: u.tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                attached_policy_arns: if u.deny_on_user {
+                    vec![DENY.into()]
+                } else {
+                    vec![]
+                },
+                tags: u
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
                 ..IamUser::default()
             }),
         }
@@ -216,7 +242,15 @@ mod tests {
             ("Contained", vec![DENY.to_string()]),
         ]
         .into_iter()
-        .map(|(n, p)| (n.to_string(), IamGroup { name: n.into(), attached_policy_arns: p }))
+        .map(|(n, p)| {
+            (
+                n.to_string(),
+                IamGroup {
+                    name: n.into(),
+                    attached_policy_arns: p,
+                },
+            )
+        })
         .collect()
     }
 
@@ -224,53 +258,380 @@ mod tests {
     fn status_table() {
         use Reason::*;
         use Status::*;
-        let console = U { password: Some(true), age_hours: 1000, ..U::default() };
+        let console = U {
+            password: Some(true),
+            age_hours: 1000,
+            ..U::default()
+        };
         let exempt = &[("mfa-enforcer:exempt", "true")][..];
         // (name, user, group configured, grace hours, expected status, expected reasons)
         let cases: Vec<(&str, U, bool, &str, Status, Vec<Reason>)> = vec![
-            ("api-only user", U { password: Some(false), ..console.clone() }, true, "0", NotApplicable, vec![]),
-            ("password unknown (not_supported) on an IAM user", U { password: None, ..console.clone() }, true, "0", NotApplicable, vec![]),
-            ("deleted since the report", U { deleted: true, ..console.clone() }, true, "0", NotApplicable, vec![UserDeleted]),
-            ("exempt without MFA", U { tags: exempt, ..console.clone() }, true, "0", Exempt, vec![]),
-            ("exempt value is case-insensitive", U { tags: &[("mfa-enforcer:exempt", " TRUE ")], ..console.clone() }, true, "0", Exempt, vec![]),
-            ("exempt tag false is no exemption", U { tags: &[("mfa-enforcer:exempt", "false")], ..console.clone() }, true, "0", NonCompliant, vec![NoMfa, OutsideEnforcementGroup]),
-            ("exempt until tomorrow", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "2026-06-16")], ..console.clone() }, true, "0", Exempt, vec![]),
-            ("exempt until end of today", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "2026-06-15")], ..console.clone() }, true, "0", Exempt, vec![]),
-            ("exemption expired yesterday", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "2026-06-14")], ..console.clone() }, true, "0", NonCompliant, vec![ExemptionExpired, NoMfa, OutsideEnforcementGroup]),
-            ("exemption expired an hour ago (timestamp)", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "2026-06-15T11:00:00Z")], ..console.clone() }, true, "0", NonCompliant, vec![ExemptionExpired, NoMfa, OutsideEnforcementGroup]),
-            ("exempt-until not a date voids", U { tags: &[("mfa-enforcer:exempt", "true"), (EXEMPT_UNTIL_TAG, "next week")], ..console.clone() }, true, "0", NonCompliant, vec![ExemptionUntilInvalid, NoMfa, OutsideEnforcementGroup]),
-            ("new user in grace", U { age_hours: 2, ..console.clone() }, true, "24", InGrace, vec![]),
-            ("grace over", U { age_hours: 25, ..console.clone() }, true, "24", NonCompliant, vec![NoMfa, OutsideEnforcementGroup]),
-            ("grace 0 means none", U { age_hours: 0, ..console.clone() }, true, "0", NonCompliant, vec![NoMfa, OutsideEnforcementGroup]),
-            ("MFA and in group", U { mfa: true, groups: &[GROUP], ..console.clone() }, true, "0", Compliant, vec![]),
-            ("MFA, deny on user, outside group", U { mfa: true, deny_on_user: true, ..console.clone() }, true, "0", Compliant, vec![]),
-            ("MFA, outside group", U { mfa: true, groups: &["Developers"], ..console.clone() }, true, "0", NonCompliant, vec![OutsideEnforcementGroup]),
-            ("MFA, no group configured, no deny", U { mfa: true, ..console.clone() }, false, "0", NonCompliant, vec![DenyPolicyMissing]),
-            ("MFA, no group configured, deny via a group", U { mfa: true, groups: &["Contained"], ..console.clone() }, false, "0", Compliant, vec![]),
-            ("no MFA, deny on user", U { deny_on_user: true, ..console.clone() }, true, "0", Enforced, vec![]),
-            ("no MFA, in enforcement group with deny", U { groups: &[GROUP], ..console.clone() }, true, "0", Enforced, vec![]),
-            ("no MFA, in another group with deny", U { groups: &["Contained"], ..console.clone() }, true, "0", Enforced, vec![]),
-            ("no MFA, nothing", console.clone(), true, "0", NonCompliant, vec![NoMfa, OutsideEnforcementGroup]),
-            ("no MFA, nothing, no group configured", console.clone(), false, "0", NonCompliant, vec![NoMfa]),
-            ("exempt beats grace and enforcement", U { tags: exempt, deny_on_user: true, age_hours: 1, ..console.clone() }, true, "24", Exempt, vec![]),
-            ("root with MFA", U { root: true, mfa: true, password: Some(true), ..U::default() }, true, "0", Compliant, vec![]),
-            ("root without MFA, with password", U { root: true, password: Some(true), ..U::default() }, true, "0", NonCompliant, vec![RootNoMfa]),
-            ("root without MFA, password unknown", U { root: true, password: None, ..U::default() }, true, "0", NonCompliant, vec![RootNoMfa, RootPasswordUnknown]),
-            ("root without password", U { root: true, password: Some(false), ..U::default() }, true, "0", NotApplicable, vec![]),
+            (
+                "api-only user",
+                U {
+                    password: Some(false),
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NotApplicable,
+                vec![],
+            ),
+            (
+                "password unknown (not_supported) on an IAM user",
+                U {
+                    password: None,
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NotApplicable,
+                vec![],
+            ),
+            (
+                "deleted since the report",
+                U {
+                    deleted: true,
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NotApplicable,
+                vec![UserDeleted],
+            ),
+            (
+                "exempt without MFA",
+                U {
+                    tags: exempt,
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Exempt,
+                vec![],
+            ),
+            (
+                "exempt value is case-insensitive",
+                U {
+                    tags: &[("mfa-enforcer:exempt", " TRUE ")],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Exempt,
+                vec![],
+            ),
+            (
+                "exempt tag false is no exemption",
+                U {
+                    tags: &[("mfa-enforcer:exempt", "false")],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NonCompliant,
+                vec![NoMfa, OutsideEnforcementGroup],
+            ),
+            (
+                "exempt until tomorrow",
+                U {
+                    tags: &[
+                        ("mfa-enforcer:exempt", "true"),
+                        (EXEMPT_UNTIL_TAG, "2026-06-16"),
+                    ],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Exempt,
+                vec![],
+            ),
+            (
+                "exempt until end of today",
+                U {
+                    tags: &[
+                        ("mfa-enforcer:exempt", "true"),
+                        (EXEMPT_UNTIL_TAG, "2026-06-15"),
+                    ],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Exempt,
+                vec![],
+            ),
+            (
+                "exemption expired yesterday",
+                U {
+                    tags: &[
+                        ("mfa-enforcer:exempt", "true"),
+                        (EXEMPT_UNTIL_TAG, "2026-06-14"),
+                    ],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NonCompliant,
+                vec![ExemptionExpired, NoMfa, OutsideEnforcementGroup],
+            ),
+            (
+                "exemption expired an hour ago (timestamp)",
+                U {
+                    tags: &[
+                        ("mfa-enforcer:exempt", "true"),
+                        (EXEMPT_UNTIL_TAG, "2026-06-15T11:00:00Z"),
+                    ],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NonCompliant,
+                vec![ExemptionExpired, NoMfa, OutsideEnforcementGroup],
+            ),
+            (
+                "exempt-until not a date voids",
+                U {
+                    tags: &[
+                        ("mfa-enforcer:exempt", "true"),
+                        (EXEMPT_UNTIL_TAG, "next week"),
+                    ],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NonCompliant,
+                vec![ExemptionUntilInvalid, NoMfa, OutsideEnforcementGroup],
+            ),
+            (
+                "new user in grace",
+                U {
+                    age_hours: 2,
+                    ..console.clone()
+                },
+                true,
+                "24",
+                InGrace,
+                vec![],
+            ),
+            (
+                "grace over",
+                U {
+                    age_hours: 25,
+                    ..console.clone()
+                },
+                true,
+                "24",
+                NonCompliant,
+                vec![NoMfa, OutsideEnforcementGroup],
+            ),
+            (
+                "grace 0 means none",
+                U {
+                    age_hours: 0,
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NonCompliant,
+                vec![NoMfa, OutsideEnforcementGroup],
+            ),
+            (
+                "MFA and in group",
+                U {
+                    mfa: true,
+                    groups: &[GROUP],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Compliant,
+                vec![],
+            ),
+            (
+                "MFA, deny on user, outside group",
+                U {
+                    mfa: true,
+                    deny_on_user: true,
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Compliant,
+                vec![],
+            ),
+            (
+                "MFA, outside group",
+                U {
+                    mfa: true,
+                    groups: &["Developers"],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                NonCompliant,
+                vec![OutsideEnforcementGroup],
+            ),
+            (
+                "MFA, no group configured, no deny",
+                U {
+                    mfa: true,
+                    ..console.clone()
+                },
+                false,
+                "0",
+                NonCompliant,
+                vec![DenyPolicyMissing],
+            ),
+            (
+                "MFA, no group configured, deny via a group",
+                U {
+                    mfa: true,
+                    groups: &["Contained"],
+                    ..console.clone()
+                },
+                false,
+                "0",
+                Compliant,
+                vec![],
+            ),
+            (
+                "no MFA, deny on user",
+                U {
+                    deny_on_user: true,
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Enforced,
+                vec![],
+            ),
+            (
+                "no MFA, in enforcement group with deny",
+                U {
+                    groups: &[GROUP],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Enforced,
+                vec![],
+            ),
+            (
+                "no MFA, in another group with deny",
+                U {
+                    groups: &["Contained"],
+                    ..console.clone()
+                },
+                true,
+                "0",
+                Enforced,
+                vec![],
+            ),
+            (
+                "no MFA, nothing",
+                console.clone(),
+                true,
+                "0",
+                NonCompliant,
+                vec![NoMfa, OutsideEnforcementGroup],
+            ),
+            (
+                "no MFA, nothing, no group configured",
+                console.clone(),
+                false,
+                "0",
+                NonCompliant,
+                vec![NoMfa],
+            ),
+            (
+                "exempt beats grace and enforcement",
+                U {
+                    tags: exempt,
+                    deny_on_user: true,
+                    age_hours: 1,
+                    ..console.clone()
+                },
+                true,
+                "24",
+                Exempt,
+                vec![],
+            ),
+            (
+                "root with MFA",
+                U {
+                    root: true,
+                    mfa: true,
+                    password: Some(true),
+                    ..U::default()
+                },
+                true,
+                "0",
+                Compliant,
+                vec![],
+            ),
+            (
+                "root without MFA, with password",
+                U {
+                    root: true,
+                    password: Some(true),
+                    ..U::default()
+                },
+                true,
+                "0",
+                NonCompliant,
+                vec![RootNoMfa],
+            ),
+            (
+                "root without MFA, password unknown",
+                U {
+                    root: true,
+                    password: None,
+                    ..U::default()
+                },
+                true,
+                "0",
+                NonCompliant,
+                vec![RootNoMfa, RootPasswordUnknown],
+            ),
+            (
+                "root without password",
+                U {
+                    root: true,
+                    password: Some(false),
+                    ..U::default()
+                },
+                true,
+                "0",
+                NotApplicable,
+                vec![],
+            ),
         ];
         for (name, user, group, grace, status, reasons) in cases {
             let finding = evaluate_user(&facts(&user), &groups(), &settings(group, grace), now());
-            assert_eq!((finding.status, finding.reasons), (status, reasons), "case: {name}");
+            assert_eq!(
+                (finding.status, finding.reasons),
+                (status, reasons),
+                "case: {name}"
+            );
         }
     }
 
     #[test]
     fn facts_for_the_planner() {
-        let u = U { password: Some(true), groups: &[GROUP], deny_on_user: true, ..U::default() };
+        let u = U {
+            password: Some(true),
+            groups: &[GROUP],
+            deny_on_user: true,
+            ..U::default()
+        };
         let f = evaluate_user(&facts(&u), &groups(), &settings(true, "0"), now());
         assert_eq!(
             f.facts,
-            FindingFacts { is_root: false, deny_attached_to_user: true, in_enforcement_group: true }
+            FindingFacts {
+                is_root: false,
+                deny_attached_to_user: true,
+                in_enforcement_group: true
+            }
         );
         assert_eq!(f.groups, [GROUP]);
     }
@@ -279,15 +640,31 @@ mod tests {
     fn every_user_gets_exactly_one_finding_in_order() {
         let snapshot = AccountSnapshot {
             users: vec![
-                facts(&U { root: true, ..U::default() }),
-                facts(&U { password: Some(true), ..U::default() }),
-                facts(&U { password: Some(false), ..U::default() }),
+                facts(&U {
+                    root: true,
+                    ..U::default()
+                }),
+                facts(&U {
+                    password: Some(true),
+                    ..U::default()
+                }),
+                facts(&U {
+                    password: Some(false),
+                    ..U::default()
+                }),
             ],
             groups: groups(),
             ..AccountSnapshot::default()
         };
         let findings = evaluate(&snapshot, &settings(true, "0"), now());
         let statuses: Vec<Status> = findings.iter().map(|f| f.status).collect();
-        assert_eq!(statuses, [Status::NonCompliant, Status::NonCompliant, Status::NotApplicable]);
+        assert_eq!(
+            statuses,
+            [
+                Status::NonCompliant,
+                Status::NonCompliant,
+                Status::NotApplicable
+            ]
+        );
     }
 }

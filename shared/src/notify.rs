@@ -71,8 +71,16 @@ pub fn run_summary(report: &RunReport) -> Notification {
     );
 
     let mut text = String::new();
-    let _ = writeln!(text, "mfa-enforcer run summary for account {}{mode}", report.account_id);
-    let _ = writeln!(text, "Run finished at {}.", report.generated_at.to_rfc3339());
+    let _ = writeln!(
+        text,
+        "mfa-enforcer run summary for account {}{mode}",
+        report.account_id
+    );
+    let _ = writeln!(
+        text,
+        "Run finished at {}.",
+        report.generated_at.to_rfc3339()
+    );
     if let Some(t) = report.report_generated_at {
         let _ = writeln!(text, "Credential report generated at {}.", t.to_rfc3339());
     }
@@ -83,7 +91,11 @@ pub fn run_summary(report: &RunReport) -> Notification {
     let _ = writeln!(
         text,
         "\nActions: {} applied, {} already in place, {} planned, {} skipped, {} failed.",
-        s.actions_applied, s.actions_already_in_place, s.actions_planned, s.actions_skipped, s.actions_failed
+        s.actions_applied,
+        s.actions_already_in_place,
+        s.actions_planned,
+        s.actions_skipped,
+        s.actions_failed
     );
     if s.guard_tripped {
         let _ = writeln!(
@@ -115,7 +127,11 @@ pub fn run_summary(report: &RunReport) -> Notification {
                 "  {}: {}; {}",
                 f.user,
                 reasons.join(", "),
-                if actions.is_empty() { "no action (report only)".to_string() } else { actions.join(", ") }
+                if actions.is_empty() {
+                    "no action (report only)".to_string()
+                } else {
+                    actions.join(", ")
+                }
             );
         }
     }
@@ -160,8 +176,8 @@ fn truncate(text: &str, max_chars: usize) -> String {
 mod tests {
     use super::*;
     use crate::finding::{Action, ActionKind, FindingFacts, Outcome, Reason};
-    use crate::run_report::Summary;
     use crate::plan::Guard;
+    use crate::run_report::Summary;
     use chrono::{TimeZone, Utc};
 
     fn report(outcome: Option<Outcome>, guard_tripped: bool, dry_run: bool) -> RunReport {
@@ -174,12 +190,22 @@ mod tests {
             password_enabled: Some(true),
             groups: vec![],
             actions: outcome
-                .map(|o| Action { kind: ActionKind::AttachDenyPolicy, target: "p".into(), outcome: o, error: None, detail: None })
+                .map(|o| Action {
+                    kind: ActionKind::AttachDenyPolicy,
+                    target: "p".into(),
+                    outcome: o,
+                    error: None,
+                    detail: None,
+                })
                 .into_iter()
                 .collect(),
             facts: FindingFacts::default(),
         }];
-        let guard = Guard { limit: 0, would_enforce: 1, tripped: guard_tripped };
+        let guard = Guard {
+            limit: 0,
+            would_enforce: 1,
+            tripped: guard_tripped,
+        };
         RunReport {
             account_id: "123456789012".into(),
             generated_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
@@ -194,10 +220,34 @@ mod tests {
     #[test]
     fn subject_severity_and_attributes_follow_the_run() {
         let cases = [
-            (Some(Outcome::Applied), false, false, "MFA enforcer 123456789012: 1 actions applied, 1 non-compliant", "info"),
-            (Some(Outcome::Planned), false, true, "MFA enforcer 123456789012 [dry run]: 1 non-compliant", "warning"),
-            (Some(Outcome::Failed), false, false, "MFA enforcer 123456789012: 1 failed, 1 non-compliant", "critical"),
-            (Some(Outcome::Skipped), true, false, "MFA enforcer 123456789012: guard tripped, 1 users not enforced", "critical"),
+            (
+                Some(Outcome::Applied),
+                false,
+                false,
+                "MFA enforcer 123456789012: 1 actions applied, 1 non-compliant",
+                "info",
+            ),
+            (
+                Some(Outcome::Planned),
+                false,
+                true,
+                "MFA enforcer 123456789012 [dry run]: 1 non-compliant",
+                "warning",
+            ),
+            (
+                Some(Outcome::Failed),
+                false,
+                false,
+                "MFA enforcer 123456789012: 1 failed, 1 non-compliant",
+                "critical",
+            ),
+            (
+                Some(Outcome::Skipped),
+                true,
+                false,
+                "MFA enforcer 123456789012: guard tripped, 1 users not enforced",
+                "critical",
+            ),
         ];
         for (outcome, guard, dry_run, subject, severity) in cases {
             let r = report(outcome, guard, dry_run);
@@ -212,7 +262,9 @@ mod tests {
             assert_eq!(n.json["non_compliant"][0]["user"], "carol");
             assert!(n.text.contains("carol: no_mfa"), "{}", n.text);
         }
-        assert!(run_summary(&report(Some(Outcome::Skipped), true, false)).text.contains("GUARD TRIPPED"));
+        assert!(run_summary(&report(Some(Outcome::Skipped), true, false))
+            .text
+            .contains("GUARD TRIPPED"));
     }
 
     #[test]

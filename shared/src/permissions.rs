@@ -55,7 +55,13 @@ pub fn scheduled_audit() -> Vec<&'static str> {
     let mut all: Vec<&'static str> = Read::ALL
         .iter()
         .flat_map(|r| r.permissions().iter().copied())
-        .chain([ActionKind::AttachDenyPolicy, ActionKind::AddToEnforcementGroup].map(action_permission))
+        .chain(
+            [
+                ActionKind::AttachDenyPolicy,
+                ActionKind::AddToEnforcementGroup,
+            ]
+            .map(action_permission),
+        )
         .chain([PUBLISH])
         .collect();
     all.sort_unstable();

@@ -115,7 +115,10 @@ fn actions_for(finding: &Finding, settings: &Settings) -> Vec<Action> {
             finding.facts.deny_attached_to_user,
         ));
     }
-    if let (true, Some(group)) = (settings.remediation.adds_to_group(), &settings.enforcement_group) {
+    if let (true, Some(group)) = (
+        settings.remediation.adds_to_group(),
+        &settings.enforcement_group,
+    ) {
         actions.push(action(
             ActionKind::AddToEnforcementGroup,
             group,
@@ -170,7 +173,10 @@ mod tests {
             .chain([finding(
                 "<root_account>",
                 Status::NonCompliant,
-                FindingFacts { is_root: true, ..FindingFacts::default() },
+                FindingFacts {
+                    is_root: true,
+                    ..FindingFacts::default()
+                },
             )])
             .collect();
         let plan = plan(&findings, &settings("attach-policy", "20"));
@@ -184,21 +190,62 @@ mod tests {
         use ActionKind::*;
         use Outcome::*;
         let none = FindingFacts::default();
-        let in_group = FindingFacts { in_enforcement_group: true, ..none };
-        let attached = FindingFacts { deny_attached_to_user: true, ..none };
+        let in_group = FindingFacts {
+            in_enforcement_group: true,
+            ..none
+        };
+        let attached = FindingFacts {
+            deny_attached_to_user: true,
+            ..none
+        };
         let cases = [
             ("attach-policy", none, vec![(AttachDenyPolicy, Planned)]),
             ("add-to-group", none, vec![(AddToEnforcementGroup, Planned)]),
-            ("both", none, vec![(AttachDenyPolicy, Planned), (AddToEnforcementGroup, Planned)]),
-            ("both", in_group, vec![(AttachDenyPolicy, Planned), (AddToEnforcementGroup, AlreadyInPlace)]),
-            ("both", attached, vec![(AttachDenyPolicy, AlreadyInPlace), (AddToEnforcementGroup, Planned)]),
-            ("add-to-group", in_group, vec![(AddToEnforcementGroup, AlreadyInPlace)]),
+            (
+                "both",
+                none,
+                vec![
+                    (AttachDenyPolicy, Planned),
+                    (AddToEnforcementGroup, Planned),
+                ],
+            ),
+            (
+                "both",
+                in_group,
+                vec![
+                    (AttachDenyPolicy, Planned),
+                    (AddToEnforcementGroup, AlreadyInPlace),
+                ],
+            ),
+            (
+                "both",
+                attached,
+                vec![
+                    (AttachDenyPolicy, AlreadyInPlace),
+                    (AddToEnforcementGroup, Planned),
+                ],
+            ),
+            (
+                "add-to-group",
+                in_group,
+                vec![(AddToEnforcementGroup, AlreadyInPlace)],
+            ),
         ];
         for (remediation, facts, expected) in cases {
-            let p = plan(&[finding("u", Status::NonCompliant, facts)], &settings(remediation, "20"));
-            assert_eq!(kinds_and_outcomes(&p.users[0]), expected, "{remediation} {facts:?}");
+            let p = plan(
+                &[finding("u", Status::NonCompliant, facts)],
+                &settings(remediation, "20"),
+            );
+            assert_eq!(
+                kinds_and_outcomes(&p.users[0]),
+                expected,
+                "{remediation} {facts:?}"
+            );
         }
-        let p = plan(&[finding("u", Status::NonCompliant, none)], &settings("both", "20"));
+        let p = plan(
+            &[finding("u", Status::NonCompliant, none)],
+            &settings("both", "20"),
+        );
         assert_eq!(p.users[0].actions[0].target, DENY);
         assert_eq!(p.users[0].actions[1].target, "MFAEnforced");
     }
@@ -207,17 +254,46 @@ mod tests {
     fn guard_counts_users_with_writes_and_trips_above_the_limit() {
         let users = |n: usize| -> Vec<Finding> {
             (0..n)
-                .map(|i| finding(&format!("u{i}"), Status::NonCompliant, FindingFacts::default()))
+                .map(|i| {
+                    finding(
+                        &format!("u{i}"),
+                        Status::NonCompliant,
+                        FindingFacts::default(),
+                    )
+                })
                 .collect()
         };
-        for (n, limit, tripped) in [(0, 0, false), (3, 3, false), (4, 3, true), (1, 0, true), (50, 20, true)] {
+        for (n, limit, tripped) in [
+            (0, 0, false),
+            (3, 3, false),
+            (4, 3, true),
+            (1, 0, true),
+            (50, 20, true),
+        ] {
             let p = plan(&users(n), &settings("both", &limit.to_string()));
-            assert_eq!(p.guard, Guard { limit, would_enforce: n, tripped }, "n={n} limit={limit}");
-            let outcomes: Vec<Outcome> = p.users.iter().flat_map(|u| &u.actions).map(|a| a.outcome).collect();
+            assert_eq!(
+                p.guard,
+                Guard {
+                    limit,
+                    would_enforce: n,
+                    tripped
+                },
+                "n={n} limit={limit}"
+            );
+            let outcomes: Vec<Outcome> = p
+                .users
+                .iter()
+                .flat_map(|u| &u.actions)
+                .map(|a| a.outcome)
+                .collect();
             assert_eq!(outcomes.len(), 2 * n);
             if tripped {
                 assert!(outcomes.iter().all(|o| *o == Outcome::Skipped));
-                assert!(p.users.iter().flat_map(|u| &u.actions).all(|a| a.detail.as_deref() == Some(GUARD_TRIPPED)));
+                assert!(p
+                    .users
+                    .iter()
+                    .flat_map(|u| &u.actions)
+                    .all(|a| a.detail.as_deref() == Some(GUARD_TRIPPED)));
                 assert_eq!(p.planned_actions(), 0);
             } else {
                 assert_eq!(p.planned_actions(), 2 * n);
@@ -227,7 +303,10 @@ mod tests {
 
     #[test]
     fn users_whose_actions_are_all_in_place_do_not_count_against_the_guard() {
-        let in_group = FindingFacts { in_enforcement_group: true, ..FindingFacts::default() };
+        let in_group = FindingFacts {
+            in_enforcement_group: true,
+            ..FindingFacts::default()
+        };
         let findings = vec![
             finding("a", Status::NonCompliant, in_group),
             finding("b", Status::NonCompliant, FindingFacts::default()),

@@ -56,14 +56,37 @@ mod tests {
         // NotAction, not Action: everything outside the carve-outs is denied.
         assert!(deny.get("Action").is_none());
         // BoolIfExists: a request without the key (long-term access keys) is denied too.
-        assert_eq!(deny["Condition"], json!({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}));
-        let carve_outs: Vec<&str> = deny["NotAction"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-        for needed in ["iam:EnableMFADevice", "iam:CreateVirtualMFADevice", "iam:ChangePassword", "iam:GetAccountPasswordPolicy", "sts:GetSessionToken"] {
+        assert_eq!(
+            deny["Condition"],
+            json!({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})
+        );
+        let carve_outs: Vec<&str> = deny["NotAction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        for needed in [
+            "iam:EnableMFADevice",
+            "iam:CreateVirtualMFADevice",
+            "iam:ChangePassword",
+            "iam:GetAccountPasswordPolicy",
+            "sts:GetSessionToken",
+        ] {
             assert!(carve_outs.contains(&needed), "{needed} must stay allowed");
         }
         // Nothing that could undo the enforcement is carved out.
-        for forbidden in ["iam:DeactivateMFADevice", "iam:DetachUserPolicy", "iam:RemoveUserFromGroup", "iam:*", "*"] {
-            assert!(!carve_outs.contains(&forbidden), "{forbidden} must stay denied");
+        for forbidden in [
+            "iam:DeactivateMFADevice",
+            "iam:DetachUserPolicy",
+            "iam:RemoveUserFromGroup",
+            "iam:*",
+            "*",
+        ] {
+            assert!(
+                !carve_outs.contains(&forbidden),
+                "{forbidden} must stay denied"
+            );
         }
     }
 

@@ -27,7 +27,8 @@ impl FetchedReport {
         if self.generated_by_this_run {
             Duration::zero()
         } else {
-            now.signed_duration_since(self.generated_at).max(Duration::zero())
+            now.signed_duration_since(self.generated_at)
+                .max(Duration::zero())
         }
     }
 }
@@ -68,26 +69,43 @@ pub trait AccountReader: Sync {
     ) -> impl Future<Output = Result<FetchedReport, AwsError>> + Send;
 
     /// Every user and group with memberships, attached managed policies and tags.
-    fn authorization_details(&self) -> impl Future<Output = Result<AuthorizationDetails, AwsError>> + Send;
+    fn authorization_details(
+        &self,
+    ) -> impl Future<Output = Result<AuthorizationDetails, AwsError>> + Send;
 
     /// Whether the root user has a console password (account summary), when AWS says.
     fn root_password_present(&self) -> impl Future<Output = Result<Option<bool>, AwsError>> + Send;
 
     /// A user's MFA and password state, read live.
-    fn live_user_state(&self, user: &str) -> impl Future<Output = Result<LiveUserState, AwsError>> + Send;
+    fn live_user_state(
+        &self,
+        user: &str,
+    ) -> impl Future<Output = Result<LiveUserState, AwsError>> + Send;
 }
 
 /// Remediating writes to IAM. Both are idempotent in IAM itself.
 pub trait RemediationWriter: Sync {
     /// Attaches a managed policy to a user.
-    fn attach_user_policy(&self, user: &str, policy_arn: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn attach_user_policy(
+        &self,
+        user: &str,
+        policy_arn: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// Adds a user to a group.
-    fn add_user_to_group(&self, user: &str, group: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn add_user_to_group(
+        &self,
+        user: &str,
+        group: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// Publishing notifications.
 pub trait Notifier: Sync {
     /// Publishes one message to a topic and returns its message ID.
-    fn publish(&self, topic_arn: &str, message: &Notification) -> impl Future<Output = Result<String, AwsError>> + Send;
+    fn publish(
+        &self,
+        topic_arn: &str,
+        message: &Notification,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
 }

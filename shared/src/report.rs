@@ -176,10 +176,7 @@ pub fn parse(content: &[u8]) -> Result<Vec<ReportRow>, ReportError> {
         .has_headers(true)
         .flexible(false)
         .from_reader(content);
-    let headers = reader
-        .byte_headers()
-        .map_err(|e| csv_error(&e, 1))?
-        .clone();
+    let headers = reader.byte_headers().map_err(|e| csv_error(&e, 1))?.clone();
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
         return Err(ReportError::Empty);
     }
@@ -221,7 +218,10 @@ impl ColumnIndex {
         for (position, name) in headers.iter().enumerate() {
             // A UTF-8 byte-order mark would hide the first column's name.
             let name = name.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(name);
-            if let Some(i) = COLUMNS.iter().position(|c| c.as_bytes() == name.trim_ascii()) {
+            if let Some(i) = COLUMNS
+                .iter()
+                .position(|c| c.as_bytes() == name.trim_ascii())
+            {
                 positions[i] = position;
             }
         }
@@ -259,10 +259,7 @@ impl ColumnIndex {
                 column: "arn",
             });
         }
-        let cell = CellParser {
-            line,
-            user: &user,
-        };
+        let cell = CellParser { line, user: &user };
         let flag = |column: usize| cell.flag(COLUMNS[column], text(column)?);
         let time = |column: usize| cell.time(COLUMNS[column], text(column)?);
         let string = |column: usize| text(column).map(CellParser::string);
@@ -513,9 +510,9 @@ mod tests {
     #[test]
     fn errors_read_as_sentences() {
         let err = parse(b"user,arn\n").unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("credential report is missing required columns: user_creation_time, password_enabled"));
+        assert!(err.to_string().starts_with(
+            "credential report is missing required columns: user_creation_time, password_enabled"
+        ));
     }
 
     #[test]

@@ -174,12 +174,10 @@ fn whole_number(
     let Some(text) = value else {
         return Ok(default);
     };
-    let n: i64 = text.trim().parse().map_err(|_| {
-        invalid(
-            variable,
-            format!("expected a whole number, got {text:?}"),
-        )
-    })?;
+    let n: i64 = text
+        .trim()
+        .parse()
+        .map_err(|_| invalid(variable, format!("expected a whole number, got {text:?}")))?;
     if range.contains(&n) {
         Ok(n)
     } else {
@@ -203,8 +201,11 @@ fn policy_arn(text: &str) -> Result<String, SettingsError> {
         && parts[1].starts_with("aws")
         && parts[2] == "iam"
         && parts[3].is_empty()
-        && (parts[4] == "aws" || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
-        && parts[5].strip_prefix("policy/").is_some_and(|name| !name.is_empty() && !name.ends_with('/'));
+        && (parts[4] == "aws"
+            || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
+        && parts[5]
+            .strip_prefix("policy/")
+            .is_some_and(|name| !name.is_empty() && !name.ends_with('/'));
     if ok {
         Ok(text.to_string())
     } else {
@@ -248,17 +249,26 @@ fn group_name(text: &str) -> Result<String, SettingsError> {
     } else {
         Err(invalid(
             "ENFORCEMENT_GROUP",
-            format!("expected an IAM group name (1-128 of letters, digits and _+=,.@-), got {text:?}"),
+            format!(
+                "expected an IAM group name (1-128 of letters, digits and _+=,.@-), got {text:?}"
+            ),
         ))
     }
 }
 
-fn boolean(variable: &'static str, value: Option<&str>, default: bool) -> Result<bool, SettingsError> {
+fn boolean(
+    variable: &'static str,
+    value: Option<&str>,
+    default: bool,
+) -> Result<bool, SettingsError> {
     match value.map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(default),
         Some(v) if v == "true" || v == "1" => Ok(true),
         Some(v) if v == "false" || v == "0" => Ok(false),
-        Some(v) => Err(invalid(variable, format!("expected true or false, got {v:?}"))),
+        Some(v) => Err(invalid(
+            variable,
+            format!("expected true or false, got {v:?}"),
+        )),
     }
 }
 
@@ -267,11 +277,21 @@ impl Settings {
     ///
     /// Fails with the first invalid or missing variable, naming it and the value it had.
     pub fn parse(raw: &RawSettings) -> Result<Settings, SettingsError> {
-        let deny_policy_arn = policy_arn(raw.deny_policy_arn.as_deref().ok_or_else(|| SettingsError {
-            variable: "DENY_POLICY_ARN",
-            problem: "is required: the ARN of the deny-without-MFA managed policy".to_string(),
-        })?)?;
-        let enforcement_group = raw.enforcement_group.as_deref().map(group_name).transpose()?;
+        let deny_policy_arn =
+            policy_arn(
+                raw.deny_policy_arn
+                    .as_deref()
+                    .ok_or_else(|| SettingsError {
+                        variable: "DENY_POLICY_ARN",
+                        problem: "is required: the ARN of the deny-without-MFA managed policy"
+                            .to_string(),
+                    })?,
+            )?;
+        let enforcement_group = raw
+            .enforcement_group
+            .as_deref()
+            .map(group_name)
+            .transpose()?;
         let topic_arn = raw.topic_arn.as_deref().map(topic_arn).transpose()?;
         let exempt_tag_key = match raw.exempt_tag_key.as_deref().map(str::trim) {
             None => DEFAULT_EXEMPT_TAG_KEY.to_string(),
@@ -297,7 +317,11 @@ impl Settings {
             DEFAULT_MAX_ENFORCEMENTS_PER_RUN as i64,
             0..=1_000_000,
         )?;
-        let remediation = match raw.remediation.as_deref().map(|r| r.trim().to_ascii_lowercase()) {
+        let remediation = match raw
+            .remediation
+            .as_deref()
+            .map(|r| r.trim().to_ascii_lowercase())
+        {
             None => Remediation::AttachPolicy,
             Some(r) if r == "attach-policy" => Remediation::AttachPolicy,
             Some(r) if r == "add-to-group" => Remediation::AddToGroup,
@@ -399,7 +423,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(s.enforcement_group.as_deref(), Some("MFAEnforced"));
-        assert_eq!(s.topic_arn.as_deref(), Some("arn:aws:sns:eu-west-1:123456789012:alerts"));
+        assert_eq!(
+            s.topic_arn.as_deref(),
+            Some("arn:aws:sns:eu-west-1:123456789012:alerts")
+        );
         assert_eq!(s.exempt_tag_key, "break-glass");
         assert_eq!(s.grace_period, Duration::hours(48));
         assert_eq!(s.max_enforcements_per_run, 500);
@@ -417,23 +444,50 @@ mod tests {
             "arn:aws-us-gov:iam::123456789012:policy/path/Deny",
             "arn:aws-cn:iam::123456789012:policy/Deny",
         ] {
-            assert!(Settings::parse(&raw(&[("DENY_POLICY_ARN", arn)])).is_ok(), "{arn}");
+            assert!(
+                Settings::parse(&raw(&[("DENY_POLICY_ARN", arn)])).is_ok(),
+                "{arn}"
+            );
         }
     }
 
     #[test]
     fn invalid_values_name_their_variable() {
         let cases: &[(&str, &str, &str)] = &[
-            ("DENY_POLICY_ARN", "DenyWithoutMFA", "expected an IAM managed policy ARN"),
-            ("DENY_POLICY_ARN", "arn:aws:iam::123:policy/x", "expected an IAM managed policy ARN"),
-            ("DENY_POLICY_ARN", "arn:aws:iam::123456789012:role/x", "expected an IAM managed policy ARN"),
-            ("ENFORCEMENT_GROUP", "has space", "expected an IAM group name"),
+            (
+                "DENY_POLICY_ARN",
+                "DenyWithoutMFA",
+                "expected an IAM managed policy ARN",
+            ),
+            (
+                "DENY_POLICY_ARN",
+                "arn:aws:iam::123:policy/x",
+                "expected an IAM managed policy ARN",
+            ),
+            (
+                "DENY_POLICY_ARN",
+                "arn:aws:iam::123456789012:role/x",
+                "expected an IAM managed policy ARN",
+            ),
+            (
+                "ENFORCEMENT_GROUP",
+                "has space",
+                "expected an IAM group name",
+            ),
             ("TOPIC_ARN", "mfa-topic", "expected an SNS topic ARN"),
             ("EXEMPT_TAG_KEY", "aws:exempt", "not starting with aws:"),
-            ("GRACE_PERIOD_HOURS", "two", "expected a whole number, got \"two\""),
+            (
+                "GRACE_PERIOD_HOURS",
+                "two",
+                "expected a whole number, got \"two\"",
+            ),
             ("GRACE_PERIOD_HOURS", "-1", "-1 is out of range"),
             ("MAX_ENFORCEMENTS_PER_RUN", "1.5", "expected a whole number"),
-            ("REMEDIATION", "quarantine", "expected attach-policy, add-to-group or both"),
+            (
+                "REMEDIATION",
+                "quarantine",
+                "expected attach-policy, add-to-group or both",
+            ),
             ("DRY_RUN", "maybe", "expected true or false"),
             ("REPORT_MAX_AGE_MINUTES", "99999999", "out of range"),
             ("CONFIRM_AFTER_MINUTES", "soon", "expected a whole number"),
@@ -443,7 +497,10 @@ mod tests {
             let err = Settings::parse(&raw(&[(variable, value)])).unwrap_err();
             assert_eq!(err.variable, *variable, "{variable}={value}");
             assert!(
-                err.to_string().contains(message) && err.to_string().starts_with(&format!("{variable} is invalid: ")),
+                err.to_string().contains(message)
+                    && err
+                        .to_string()
+                        .starts_with(&format!("{variable} is invalid: ")),
                 "{variable}={value}: {err}"
             );
         }

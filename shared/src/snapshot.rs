@@ -90,7 +90,12 @@ impl AccountSnapshot {
         let account_id = rows
             .iter()
             .find_map(|r| account_id_from_arn(&r.arn))
-            .or_else(|| details.users.iter().find_map(|u| account_id_from_arn(&u.arn)))
+            .or_else(|| {
+                details
+                    .users
+                    .iter()
+                    .find_map(|u| account_id_from_arn(&u.arn))
+            })
             .unwrap_or_default();
         let mut by_name: HashMap<String, IamUser> = details
             .users
@@ -106,7 +111,11 @@ impl AccountSnapshot {
                 } else {
                     row.password_enabled.value().copied()
                 };
-                let iam = if is_root { None } else { by_name.remove(&row.user) };
+                let iam = if is_root {
+                    None
+                } else {
+                    by_name.remove(&row.user)
+                };
                 UserFacts {
                     created: match row.user_creation_time {
                         Cell::Value(t) => Some(t),
@@ -142,7 +151,8 @@ impl AccountSnapshot {
 /// The account ID inside an IAM ARN (`arn:aws:iam::123456789012:user/x`), if well formed.
 pub fn account_id_from_arn(arn: &str) -> Option<String> {
     let account = arn.split(':').nth(4)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_string())
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
 }
 
 #[cfg(test)]

@@ -1,1 +1,503 @@
-//! placeholder
+//! Test support for integration tests: a moto server per test, seeding, and real binaries.
+//!
+//! - [`Moto`] starts moto server (from the venv `scripts/bootstrap.sh` makes) on a free
+//!   loopback port with its request recorder on, and stops it on drop.
+//! - [`Account`] seeds users, groups, policies, a topic with a subscribed queue, and reads
+//!   moto's final state back.
+//! - [`runtime_api`] is a minimal Lambda Runtime API, to drive a function binary as Lambda does.
+//! - [`binary`] builds (if needed) and locates a workspace binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+pub mod runtime_api;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::Credentials;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The account moto serves for the `testing` credentials.
+pub const ACCOUNT: &str = "123456789012";
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The project's Python venv (`MFA_VENV`, default `<workspace>/.venv`).
+pub fn venv() -> PathBuf {
+    std::env::var_os("MFA_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv"))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A moto server on a free loopback port, stopped on drop.
+pub struct Moto {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Moto {
+    /// Starts moto server and waits (bounded) until it answers.
+    pub fn start() -> Moto {
+        let server = venv().join("bin/moto_server");
+        assert!(
+            server.exists(),
+            "moto server not found at {}: run scripts/bootstrap.sh (or make setup) first",
+            server.display()
+        );
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("mfa-enforcer-moto-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = std::fs::File::create(dir.join("moto.log")).unwrap();
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ENABLE_RECORDING", "True")
+            .env("MOTO_RECORDER_FILEPATH", dir.join("recording.jsonl"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let moto = Moto { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http(port, "GET", "/moto-api/").is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto server did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        moto
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// An SDK configuration pointing at this server, hermetic (no profile, no metadata).
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .load()
+            .await
+    }
+
+    /// Environment for a process that should talk to this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+        ]
+    }
+
+    /// Forgets every request recorded so far.
+    pub fn reset_recording(&self) {
+        http(self.port, "POST", "/moto-api/recorder/reset-recording").unwrap();
+    }
+
+    /// The API actions received since the last reset, in order (`iam:AttachUserPolicy`...).
+    pub fn recorded_actions(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(self.dir.join("recording.jsonl")).unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter_map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+                action_of(&entry)
+            })
+            .collect()
+    }
+
+    /// The recorded IAM actions that change state.
+    pub fn recorded_iam_writes(&self) -> Vec<String> {
+        self.recorded_actions()
+            .into_iter()
+            .filter(|a| {
+                a.strip_prefix("iam:").is_some_and(|op| {
+                    !(op.starts_with("Get")
+                        || op.starts_with("List")
+                        || op == "GenerateCredentialReport")
+                })
+            })
+            .collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `service:Action` of a recorded request: the SigV4 scope names the service; the action is
+/// the query protocol's `Action` field or the JSON protocol's `X-Amz-Target`.
+fn action_of(entry: &serde_json::Value) -> Option<String> {
+    let headers = entry["headers"].as_object()?;
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+    };
+    let service = header("Authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or("?")
+        .to_string();
+    if let Some(target) = header("X-Amz-Target") {
+        return Some(format!("{service}:{}", target.rsplit('.').next()?));
+    }
+    let body = entry["body"].as_str().unwrap_or_default();
+    let body = if entry["body_encoded"].as_bool() == Some(true) {
+        String::from_utf8(base64_decode(body)).ok()?
+    } else {
+        body.to_string()
+    };
+    let url = entry["url"].as_str().unwrap_or_default();
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    body.split('&')
+        .chain(query.split('&'))
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .map(|action| format!("{service}:{action}"))
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text
+        .bytes()
+        .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+    {
+        let v = ALPHABET.iter().position(|a| *a == c).unwrap() as u32;
+        buffer = (buffer << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// A one-shot HTTP/1.0 request to 127.0.0.1 (control endpoints of moto); returns the body.
+pub fn http(port: u16, method: &str, path: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    if !response.starts_with("HTTP/1.0 200") && !response.starts_with("HTTP/1.1 200") {
+        return Err(std::io::Error::other(
+            response.lines().next().unwrap_or_default().to_string(),
+        ));
+    }
+    Ok(response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default())
+}
+
+/// How a seeded user looks.
+#[derive(Debug, Clone, Default)]
+pub struct UserSpec {
+    pub console: bool,
+    pub mfa: bool,
+    pub groups: Vec<String>,
+    pub deny_attached: bool,
+    pub tags: Vec<(String, String)>,
+}
+
+impl UserSpec {
+    pub fn console() -> Self {
+        UserSpec {
+            console: true,
+            ..UserSpec::default()
+        }
+    }
+    pub fn api_only() -> Self {
+        UserSpec::default()
+    }
+    pub fn mfa(mut self) -> Self {
+        self.mfa = true;
+        self
+    }
+    pub fn group(mut self, group: &str) -> Self {
+        self.groups.push(group.to_string());
+        self
+    }
+    pub fn deny(mut self) -> Self {
+        self.deny_attached = true;
+        self
+    }
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        self.tags.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// A seeded account on a moto server, and its state read back.
+pub struct Account {
+    pub iam: aws_sdk_iam::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub deny_policy_arn: String,
+    pub topic_arn: String,
+    pub queue_url: String,
+}
+
+/// The enforcement group every seeded account has (carrying the deny policy).
+pub const GROUP: &str = "MFAEnforced";
+
+impl Account {
+    /// Creates the deny policy (document given), the enforcement group carrying it, and a topic
+    /// with a subscribed queue.
+    pub async fn seed(config: &SdkConfig, deny_policy_document: &str) -> Account {
+        let iam = aws_sdk_iam::Client::new(config);
+        let sns = aws_sdk_sns::Client::new(config);
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let deny_policy_arn = iam
+            .create_policy()
+            .policy_name("DenyWithoutMFA")
+            .policy_document(deny_policy_document)
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap()
+            .arn
+            .unwrap();
+        iam.create_group().group_name(GROUP).send().await.unwrap();
+        iam.attach_group_policy()
+            .group_name(GROUP)
+            .policy_arn(&deny_policy_arn)
+            .send()
+            .await
+            .unwrap();
+        let topic_arn = sns
+            .create_topic()
+            .name("mfa-enforcer")
+            .send()
+            .await
+            .unwrap()
+            .topic_arn
+            .unwrap();
+        let queue_url = sqs
+            .create_queue()
+            .queue_name("inbox")
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let queue_arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:inbox");
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .unwrap();
+        Account {
+            iam,
+            sns,
+            sqs,
+            deny_policy_arn,
+            topic_arn,
+            queue_url,
+        }
+    }
+
+    /// Creates a user as specified.
+    pub async fn user(&self, name: &str, spec: UserSpec) {
+        let mut create = self.iam.create_user().user_name(name);
+        for (k, v) in &spec.tags {
+            create = create.tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .unwrap(),
+            );
+        }
+        create.send().await.unwrap();
+        if spec.console {
+            self.iam
+                .create_login_profile()
+                .user_name(name)
+                .password(format!("Pw-{name}-123!"))
+                .send()
+                .await
+                .unwrap();
+        } else {
+            self.iam
+                .create_access_key()
+                .user_name(name)
+                .send()
+                .await
+                .unwrap();
+        }
+        if spec.mfa {
+            self.enable_mfa(name).await;
+        }
+        for g in &spec.groups {
+            if self.iam.get_group().group_name(g).send().await.is_err() {
+                self.iam.create_group().group_name(g).send().await.unwrap();
+            }
+            self.iam
+                .add_user_to_group()
+                .group_name(g)
+                .user_name(name)
+                .send()
+                .await
+                .unwrap();
+        }
+        if spec.deny_attached {
+            self.iam
+                .attach_user_policy()
+                .user_name(name)
+                .policy_arn(&self.deny_policy_arn)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Creates and enables a virtual MFA device for a user.
+    pub async fn enable_mfa(&self, name: &str) {
+        let device = self
+            .iam
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name(name)
+            .send()
+            .await
+            .unwrap();
+        let serial = device.virtual_mfa_device.unwrap().serial_number;
+        self.iam
+            .enable_mfa_device()
+            .user_name(name)
+            .serial_number(serial)
+            .authentication_code1("123456")
+            .authentication_code2("654321")
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// ARNs of the managed policies attached directly to a user.
+    pub async fn attached(&self, user: &str) -> Vec<String> {
+        let out = self
+            .iam
+            .list_attached_user_policies()
+            .user_name(user)
+            .send()
+            .await
+            .unwrap();
+        out.attached_policies
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.policy_arn)
+            .collect()
+    }
+
+    /// Names of a user's groups.
+    pub async fn groups_of(&self, user: &str) -> Vec<String> {
+        let out = self
+            .iam
+            .list_groups_for_user()
+            .user_name(user)
+            .send()
+            .await
+            .unwrap();
+        out.groups.into_iter().map(|g| g.group_name).collect()
+    }
+
+    /// Every message waiting in the queue (SNS envelopes, parsed), removed from the queue.
+    pub async fn drain_queue(&self) -> Vec<serde_json::Value> {
+        let mut all = Vec::new();
+        loop {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return all;
+            }
+            for m in messages {
+                all.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle.unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Builds a workspace binary (a no-op when up to date) and returns its path.
+pub fn binary(package: &str, name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--quiet",
+            "--message-format=json",
+            "-p",
+            package,
+            "--bin",
+            name,
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "building {name} failed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo did not report an executable for {name}"))
+}
+
+/// A fixture file under `tests/fixtures/`.
+pub fn fixture(path: &str) -> String {
+    std::fs::read_to_string(workspace_root().join("tests/fixtures").join(path)).unwrap()
+}

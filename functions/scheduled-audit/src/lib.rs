@@ -40,7 +40,10 @@ impl Trigger {
             )));
         };
         if let Some(detail_type) = object.get("detail-type") {
-            let source = object.get("source").and_then(Value::as_str).unwrap_or_default();
+            let source = object
+                .get("source")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             return if detail_type == "Scheduled Event" && source == "aws.events" {
                 Ok(Trigger::Schedule)
             } else {
@@ -50,7 +53,11 @@ impl Trigger {
                 )))
             };
         }
-        let unknown: Vec<&str> = object.keys().map(String::as_str).filter(|k| *k != "dry_run").collect();
+        let unknown: Vec<&str> = object
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "dry_run")
+            .collect();
         if !unknown.is_empty() {
             return Err(HandlerError::BadPayload(format!(
                 "unknown field(s) {} in manual payload; expected {{\"dry_run\": true|false}}",
@@ -115,7 +122,10 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::Engine(_) => "ReadFailed",
             HandlerError::ActionsFailed { .. } => "ActionsFailed",
         };
-        Diagnostic { error_type: error_type.to_string(), error_message: e.to_string() }
+        Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: e.to_string(),
+        }
     }
 }
 
@@ -130,7 +140,12 @@ pub struct App {
 impl App {
     /// Builds the app from validated settings and AWS clients.
     pub fn new(settings: Settings, clients: &Clients) -> Self {
-        App { settings, reader: clients.reader(), writer: clients.writer(), notifier: clients.notifier() }
+        App {
+            settings,
+            reader: clients.reader(),
+            writer: clients.writer(),
+            notifier: clients.notifier(),
+        }
     }
 }
 
@@ -189,16 +204,35 @@ mod tests {
             "resources": ["arn:aws:events:us-east-1:123456789012:rule/mfa-enforcer-schedule"], "detail": {}
         });
         assert_eq!(Trigger::parse(&schedule).unwrap(), Trigger::Schedule);
-        assert_eq!(Trigger::parse(&json!({"dry_run": true})).unwrap(), Trigger::Manual { dry_run: Some(true) });
-        assert_eq!(Trigger::parse(&json!({"dry_run": false})).unwrap(), Trigger::Manual { dry_run: Some(false) });
-        assert_eq!(Trigger::parse(&json!({})).unwrap(), Trigger::Manual { dry_run: None });
+        assert_eq!(
+            Trigger::parse(&json!({"dry_run": true})).unwrap(),
+            Trigger::Manual {
+                dry_run: Some(true)
+            }
+        );
+        assert_eq!(
+            Trigger::parse(&json!({"dry_run": false})).unwrap(),
+            Trigger::Manual {
+                dry_run: Some(false)
+            }
+        );
+        assert_eq!(
+            Trigger::parse(&json!({})).unwrap(),
+            Trigger::Manual { dry_run: None }
+        );
 
         let bad = [
             (json!("run"), "expected a JSON object"),
             (json!(null), "got null"),
             (json!({"dryrun": true}), "unknown field(s) dryrun"),
-            (json!({"dry_run": "yes"}), "dry_run must be true or false, got \"yes\""),
-            (json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam"}), "CloudTrail IAM events go to iam-events"),
+            (
+                json!({"dry_run": "yes"}),
+                "dry_run must be true or false, got \"yes\"",
+            ),
+            (
+                json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam"}),
+                "CloudTrail IAM events go to iam-events",
+            ),
         ];
         for (payload, message) in bad {
             let err = Trigger::parse(&payload).unwrap_err();
@@ -211,8 +245,14 @@ mod tests {
     fn dry_run_follows_the_payload_then_the_setting() {
         assert!(Trigger::Schedule.dry_run(true));
         assert!(!Trigger::Schedule.dry_run(false));
-        assert!(Trigger::Manual { dry_run: Some(true) }.dry_run(false));
-        assert!(!Trigger::Manual { dry_run: Some(false) }.dry_run(true));
+        assert!(Trigger::Manual {
+            dry_run: Some(true)
+        }
+        .dry_run(false));
+        assert!(!Trigger::Manual {
+            dry_run: Some(false)
+        }
+        .dry_run(true));
         assert!(Trigger::Manual { dry_run: None }.dry_run(true));
     }
 }

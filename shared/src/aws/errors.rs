@@ -24,8 +24,12 @@ where
 {
     let code = err.code().map(str::to_string);
     let retryable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        SdkError::ServiceError(_) => code.as_deref().is_some_and(|c| RETRYABLE_CODES.contains(&c)),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(_) => code
+            .as_deref()
+            .is_some_and(|c| RETRYABLE_CODES.contains(&c)),
         _ => false,
     };
     let message = match err.message() {

@@ -21,7 +21,10 @@ pub struct IamReader {
 impl IamReader {
     /// A reader on an IAM client, with the default report polling limits.
     pub fn new(client: Client) -> Self {
-        IamReader { client, poll: PollLimits::default() }
+        IamReader {
+            client,
+            poll: PollLimits::default(),
+        }
     }
 
     /// The same reader with other report polling limits.
@@ -40,18 +43,29 @@ impl ReportApi for IamReader {
         match self.client.get_credential_report().send().await {
             Ok(out) => {
                 let content = out.content.map(|b| b.into_inner()).unwrap_or_default();
-                let generated_at = out.generated_time.as_ref().and_then(to_chrono).ok_or_else(|| AwsError {
-                    operation: "GetCredentialReport",
-                    code: None,
-                    message: "the report has no GeneratedTime".to_string(),
-                    retryable: false,
-                })?;
-                Ok(GetAnswer::Report(RawReport { content, generated_at }))
+                let generated_at =
+                    out.generated_time
+                        .as_ref()
+                        .and_then(to_chrono)
+                        .ok_or_else(|| AwsError {
+                            operation: "GetCredentialReport",
+                            code: None,
+                            message: "the report has no GeneratedTime".to_string(),
+                            retryable: false,
+                        })?;
+                Ok(GetAnswer::Report(RawReport {
+                    content,
+                    generated_at,
+                }))
             }
             Err(err) => match err.as_service_error() {
-                Some(e) if e.is_credential_report_not_present_exception() => Ok(GetAnswer::NotPresent),
+                Some(e) if e.is_credential_report_not_present_exception() => {
+                    Ok(GetAnswer::NotPresent)
+                }
                 Some(e) if e.is_credential_report_expired_exception() => Ok(GetAnswer::Expired),
-                Some(e) if e.is_credential_report_not_ready_exception() => Ok(GetAnswer::InProgress),
+                Some(e) if e.is_credential_report_not_ready_exception() => {
+                    Ok(GetAnswer::InProgress)
+                }
                 _ => Err(from_sdk("GetCredentialReport", err)),
             },
         }
@@ -73,7 +87,11 @@ impl ReportApi for IamReader {
 }
 
 impl AccountReader for IamReader {
-    async fn credential_report(&self, max_age: Duration, now: DateTime<Utc>) -> Result<FetchedReport, AwsError> {
+    async fn credential_report(
+        &self,
+        max_age: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<FetchedReport, AwsError> {
         credential_report::fetch(self, self.poll, max_age, now).await
     }
 
@@ -101,7 +119,12 @@ impl AccountReader for IamReader {
                         .into_iter()
                         .filter_map(|p| p.policy_arn)
                         .collect(),
-                    tags: u.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect(),
+                    tags: u
+                        .tags
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| (t.key, t.value))
+                        .collect(),
                 });
             }
             for g in page.group_detail_list.unwrap_or_default() {
@@ -135,17 +158,35 @@ impl AccountReader for IamReader {
     async fn live_user_state(&self, user: &str) -> Result<LiveUserState, AwsError> {
         let devices = match self.client.list_mfa_devices().user_name(user).send().await {
             Ok(out) => out.mfa_devices,
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => {
-                return Ok(LiveUserState { mfa_active: false, password_enabled: false, exists: false });
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                return Ok(LiveUserState {
+                    mfa_active: false,
+                    password_enabled: false,
+                    exists: false,
+                });
             }
             Err(err) => return Err(from_sdk("ListMFADevices", err)),
         };
         let password_enabled = match self.client.get_login_profile().user_name(user).send().await {
             Ok(_) => true,
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => false,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                false
+            }
             Err(err) => return Err(from_sdk("GetLoginProfile", err)),
         };
-        Ok(LiveUserState { mfa_active: !devices.is_empty(), password_enabled, exists: true })
+        Ok(LiveUserState {
+            mfa_active: !devices.is_empty(),
+            password_enabled,
+            exists: true,
+        })
     }
 }
 

@@ -1,0 +1,11 @@
+# The README's commands. Each sets up what it needs on a fresh machine (Rust + python3).
+.PHONY: setup demo test
+
+setup:  ## make the Python venv (moto server, cargo-lambda, zig; pinned)
+	scripts/bootstrap.sh
+
+demo:   ## seed a local AWS emulator with a demo account and run the scheduled Lambda on it
+	scripts/demo.sh
+
+test:   ## fmt, clippy -D warnings, every unit and integration test
+	scripts/test.sh
