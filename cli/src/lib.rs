@@ -48,7 +48,7 @@ pub enum Command {
     ///
     /// Exit status: 0 no non-compliant user remains; 2 some remain or the guard tripped;
     /// 1 the run failed.
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// Print the deny-without-MFA policy document (the canonical one, as JSON).
     PolicyDocument,
     /// Render a saved JSON report (from `audit --format json` or the Lambda) as a table or CSV.
@@ -159,7 +159,7 @@ pub fn describe_settings_error(e: &SettingsError) -> String {
 /// Runs the parsed command line and returns the process exit status.
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Audit(args) => audit(args).await,
+        Command::Audit(args) => audit(*args).await,
         Command::PolicyDocument => {
             println!("{:#}", mfa_enforcer::policy::deny_policy_document());
             ExitCode::from(EXIT_CLEAN)

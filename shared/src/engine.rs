@@ -296,7 +296,7 @@ async fn apply<W: RemediationWriter>(writer: &W, plan: &mut Plan, settings: &Set
         .buffer_unordered(settings.max_concurrency);
     while progress.next().await.is_some() {
         done += 1;
-        if done % 100 == 0 && done < total {
+        if done.is_multiple_of(100) && done < total {
             info!(done, total, "applying");
         }
     }

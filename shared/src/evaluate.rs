@@ -254,6 +254,8 @@ mod tests {
         .collect()
     }
 
+    // A table of cases reads best as tuples.
+    #[allow(clippy::type_complexity)]
     #[test]
     fn status_table() {
         use Reason::*;

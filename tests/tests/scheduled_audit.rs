@@ -472,7 +472,7 @@ async fn lambda_binary_runs_a_scheduled_event_through_the_runtime_api() {
     assert_eq!(report.summary.actions_applied, 4);
     assert_eq!(
         account.attached("carol").await,
-        [account.deny_policy_arn.clone()]
+        vec![account.deny_policy_arn.clone()]
     );
     // Logs are JSON lines with structured fields.
     let logs = String::from_utf8(output.stdout).unwrap();

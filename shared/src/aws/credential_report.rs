@@ -233,6 +233,8 @@ mod tests {
         fetch(script, PollLimits::default(), Age::minutes(MAX_AGE), now()).await
     }
 
+    // A table of cases reads best as tuples.
+    #[allow(clippy::type_complexity)]
     #[tokio::test(start_paused = true)]
     async fn state_table() {
         use GenerateAnswer::*;
