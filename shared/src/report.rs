@@ -516,6 +516,33 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_report_in_aws_format() {
+        let rows = parse(include_bytes!(
+            "../../tests/fixtures/reports/aws-real-format.csv"
+        ))
+        .unwrap();
+        let users: Vec<&str> = rows.iter().map(|r| r.user.as_str()).collect();
+        assert_eq!(users, ["<root_account>", "alice", "build-bot", "old-timer"]);
+        assert!(rows[0].is_root() && rows[0].has_mfa());
+        assert_eq!(rows[0].password_enabled, Cell::NotSupported);
+        assert!(rows[0].password_last_used.value().is_some());
+        let alice = &rows[1];
+        assert_eq!(
+            alice.access_keys[1].last_used_service,
+            Cell::Value("ec2".to_string())
+        );
+        assert_eq!(
+            alice.password_next_rotation,
+            Cell::Value(Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap())
+        );
+        let bot = &rows[2];
+        assert_eq!(bot.arn, "arn:aws:iam::111122223333:user/ci/build-bot");
+        assert_eq!(bot.password_enabled, Cell::Value(false));
+        assert_eq!(bot.certs[0].active, Cell::Value(true));
+        assert_eq!(rows[3].password_last_used, Cell::NoInformation);
+    }
+
+    #[test]
     fn quoted_fields_are_unquoted() {
         let quoted = ALICE.replacen("alice,", "\"alice\",", 1);
         let rows = parse(report(&[&quoted]).as_bytes()).unwrap();
