@@ -213,7 +213,7 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(
             lines[0],
-            "USER            STATUS         MFA  PASSWORD  REASONS                        ACTIONS"
+            "USER            STATUS         MFA  PASSWORD  REASONS                           ACTIONS"
         );
         assert_eq!(
             lines[1],

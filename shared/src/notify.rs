@@ -16,6 +16,14 @@ pub const MAX_SUBJECT_CHARS: usize = 99;
 /// The `kind` recorded for a run summary.
 pub const RUN_SUMMARY: &str = "run_summary";
 
+/// How many non-compliant users a run summary lists by name. SNS rejects messages over
+/// 256 KiB; a first run in a large account can find thousands. The full list is in the run
+/// report (the Lambda's response, the CLI's `--format json`), the summary says how many it left out.
+pub const MAX_LISTED_USERS: usize = 50;
+
+/// Error and skip texts are quoted up to this many characters in a notification.
+const MAX_ERROR_CHARS: usize = 300;
+
 /// A rendered message, ready for any transport.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
@@ -105,20 +113,27 @@ pub fn run_summary(report: &RunReport) -> Notification {
             s.users_to_enforce, s.max_enforcements_per_run
         );
     }
-    let changed: Vec<&Finding> = report
+    let non_compliant: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.status == Status::NonCompliant)
         .collect();
-    if !changed.is_empty() {
+    let listed = &non_compliant[..non_compliant.len().min(MAX_LISTED_USERS)];
+    let not_listed = non_compliant.len() - listed.len();
+    if !listed.is_empty() {
         let _ = writeln!(text, "\nNon-compliant users:");
-        for f in &changed {
+        for f in listed {
             let reasons: Vec<&str> = f.reasons.iter().map(|r| r.as_str()).collect();
             let actions: Vec<String> = f
                 .actions
                 .iter()
                 .map(|a| match &a.error {
-                    Some(e) => format!("{} {} ({e})", a.kind, a.outcome),
+                    Some(e) => format!(
+                        "{} {} ({})",
+                        a.kind,
+                        a.outcome,
+                        truncate(e, MAX_ERROR_CHARS)
+                    ),
                     None => format!("{} {}", a.kind, a.outcome),
                 })
                 .collect();
@@ -134,6 +149,12 @@ pub fn run_summary(report: &RunReport) -> Notification {
                 }
             );
         }
+        if not_listed > 0 {
+            let _ = writeln!(
+                text,
+                "  ... and {not_listed} more, not listed here: run a dry run (mfa-enforcer audit) for the full list."
+            );
+        }
     }
 
     let json = json!({
@@ -143,12 +164,18 @@ pub fn run_summary(report: &RunReport) -> Notification {
         "report_generated_at": report.report_generated_at,
         "dry_run": report.dry_run,
         "summary": s,
-        "non_compliant": changed.iter().map(|f| json!({
+        "non_compliant": listed.iter().map(|f| json!({
             "user": f.user,
             "arn": f.arn,
             "reasons": f.reasons,
-            "actions": f.actions,
+            "actions": f.actions.iter().map(|a| {
+                let mut a = a.clone();
+                a.error = a.error.map(|e| truncate(&e, MAX_ERROR_CHARS));
+                a.detail = a.detail.map(|d| truncate(&d, MAX_ERROR_CHARS));
+                a
+            }).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "non_compliant_not_listed": not_listed,
     });
     let attributes = BTreeMap::from([
         ("event_type".to_string(), RUN_SUMMARY.to_string()),

@@ -6,7 +6,7 @@ mod iam;
 mod sns;
 
 pub use iam::{IamReader, IamWriter};
-pub use sns::{message_body, SnsNotifier};
+pub use sns::{message_body, SnsNotifier, MAX_MESSAGE_BYTES};
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
