@@ -108,10 +108,7 @@ where
         root_password_present,
         Some(fetched.generated_at),
     );
-    let mut findings = evaluate(&snapshot, settings, now);
-    let mut plan = plan(&findings, settings);
-    log_plan(&plan, ports.writer.is_none());
-
+    let (mut findings, mut plan) = decide(&snapshot, settings, now, ports.writer.is_none());
     if !plan.guard.tripped && plan.planned_actions() > 0 && report_age > settings.confirm_after {
         info!(
             users = plan.users.iter().filter(|u| u.writes()).count(),
@@ -128,23 +125,63 @@ where
         )
         .await;
     }
-    if let Some(writer) = ports.writer {
+    let mut report = act(ports.writer, &snapshot, findings, plan, settings, now).await;
+    announce(ports.notifier, settings, &mut report).await;
+    Ok(report)
+}
+
+/// Evaluates every user of the snapshot and plans their remediation (pure; logs the plan).
+pub(crate) fn decide(
+    snapshot: &AccountSnapshot,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> (Vec<Finding>, Plan) {
+    let findings = evaluate(snapshot, settings, now);
+    let plan = plan(&findings, settings);
+    log_plan(&plan, dry_run);
+    (findings, plan)
+}
+
+/// Applies the plan when there is a writer, and returns the report of the run.
+pub(crate) async fn act<W: RemediationWriter>(
+    writer: Option<&W>,
+    snapshot: &AccountSnapshot,
+    mut findings: Vec<Finding>,
+    mut plan: Plan,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> RunReport {
+    if let Some(writer) = writer {
         apply(writer, &mut plan, settings).await;
     }
     for user in plan.users {
         findings[user.finding].actions = user.actions;
     }
-    let mut report = RunReport {
+    RunReport {
         account_id: snapshot.account_id.clone(),
         generated_at: now,
         report_generated_at: snapshot.report_generated_at,
-        dry_run: ports.writer.is_none(),
+        dry_run: writer.is_none(),
         summary: Summary::count(&findings, Some(&plan.guard)),
         findings,
         notifications: Vec::new(),
-    };
-    if let (Some(notifier), Some(topic)) = (ports.notifier, settings.topic_arn.as_deref()) {
-        publish_summary(notifier, topic, &mut report).await;
+        event: None,
+        deny_policy: None,
+    }
+}
+
+/// Publishes the run summary when one is due and a topic is configured, then logs the end.
+pub(crate) async fn announce<N: Notifier>(
+    notifier: Option<&N>,
+    settings: &Settings,
+    report: &mut RunReport,
+) {
+    if let (Some(notifier), Some(topic)) = (notifier, settings.topic_arn.as_deref()) {
+        if notify::run_summary_due(report) {
+            let message = notify::run_summary(report);
+            publish(notifier, topic, notify::RUN_SUMMARY, &message, report).await;
+        }
     }
     let s = &report.summary;
     info!(
@@ -155,7 +192,6 @@ where
         guard_tripped = s.guard_tripped,
         "run finished"
     );
-    Ok(report)
 }
 
 fn log_plan(plan: &Plan, dry_run: bool) {
@@ -279,6 +315,14 @@ async fn apply<W: RemediationWriter>(writer: &W, plan: &mut Plan, settings: &Set
                     crate::finding::ActionKind::AddToEnforcementGroup => {
                         writer.add_user_to_group(&user_plan.user, &action.target).await
                     }
+                    // The plan never gives a user this action; the deny policy is restored by
+                    // the event path. Recorded as a failure rather than a panic.
+                    crate::finding::ActionKind::RestoreDenyPolicy => Err(AwsError {
+                        operation: "CreatePolicyVersion",
+                        code: None,
+                        message: "restore_deny_policy is not an action on a user".to_string(),
+                        retryable: false,
+                    }),
                 };
                 match result {
                     Ok(()) => {
@@ -302,22 +346,25 @@ async fn apply<W: RemediationWriter>(writer: &W, plan: &mut Plan, settings: &Set
     }
 }
 
-async fn publish_summary<N: Notifier>(notifier: &N, topic: &str, report: &mut RunReport) {
-    if !notify::run_summary_due(report) {
-        return;
-    }
-    let message = notify::run_summary(report);
-    let record = match notifier.publish(topic, &message).await {
+/// Publishes one message and records its outcome in the report (a failure fails the run).
+pub(crate) async fn publish<N: Notifier>(
+    notifier: &N,
+    topic: &str,
+    kind: &str,
+    message: &notify::Notification,
+    report: &mut RunReport,
+) {
+    let record = match notifier.publish(topic, message).await {
         Ok(id) => NotificationRecord {
-            kind: notify::RUN_SUMMARY.to_string(),
+            kind: kind.to_string(),
             outcome: Outcome::Applied,
             message_id: Some(id),
             error: None,
         },
         Err(e) => {
-            error!(error = %e, "publishing the run summary failed");
+            error!(kind, error = %e, "publishing a notification failed");
             NotificationRecord {
-                kind: notify::RUN_SUMMARY.to_string(),
+                kind: kind.to_string(),
                 outcome: Outcome::Failed,
                 message_id: None,
                 error: Some(e.to_string()),

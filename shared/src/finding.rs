@@ -107,6 +107,10 @@ pub enum ActionKind {
     AttachDenyPolicy,
     /// Add the user to the enforcement group (`iam:AddUserToGroup`).
     AddToEnforcementGroup,
+    /// Make the canonical document the deny policy's default version again
+    /// (`iam:CreatePolicyVersion`, after `iam:DeletePolicyVersion` of the oldest when IAM's
+    /// limit of five versions is reached).
+    RestoreDenyPolicy,
 }
 
 impl ActionKind {
@@ -115,6 +119,7 @@ impl ActionKind {
         match self {
             ActionKind::AttachDenyPolicy => "attach_deny_policy",
             ActionKind::AddToEnforcementGroup => "add_to_enforcement_group",
+            ActionKind::RestoreDenyPolicy => "restore_deny_policy",
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`report`]: the credential report CSV -> typed rows (root row, `N/A`, `not_supported`...).
 //! - [`snapshot`]: [`snapshot::AccountSnapshot`], users joined with groups, policies and tags.
 //! - [`evaluate`]: `evaluate(&snapshot, &settings, now) -> findings` (pure).
+//! - [`event`]: CloudTrail IAM events -> whom to look at again (pure).
 //! - [`plan`]: findings -> actions, and the blast-radius guard (pure).
 //! - [`finding`]: the vocabulary (status, reason, action, outcome) as JSON spells it.
 //! - [`policy`]: the deny-without-MFA policy document, the one source of truth.
@@ -18,14 +19,19 @@
 //! - [`permissions`]: the IAM permission each read and action needs.
 //! - [`ports`]: the traits the engine needs, in our own types.
 //! - [`aws`]: the only module that touches aws-sdk-*.
-//! - [`engine`]: the one orchestration path.
+//! - [`lambda_logs`]: JSON logs for the Lambdas.
+//! - [`engine`]: the one orchestration path (whole account), and the tail every run shares.
+//! - [`event_run`]: the event path: read live what an event names, then the same tail.
 //!
 //! The pure modules take values and return values: no SDK types, no environment, no clock.
 
 pub mod aws;
 pub mod engine;
 pub mod evaluate;
+pub mod event;
+pub mod event_run;
 pub mod finding;
+pub mod lambda_logs;
 pub mod notify;
 pub mod permissions;
 pub mod plan;

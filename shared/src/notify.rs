@@ -4,7 +4,8 @@
 //! person reads in a mail client, and a JSON form for machines; subscribers route on the
 //! attributes with SNS filter policies.
 
-use crate::finding::{Finding, Status};
+use crate::event::IamEvent;
+use crate::finding::{Action, Finding, Status};
 use crate::run_report::RunReport;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -190,6 +191,151 @@ pub fn run_summary(report: &RunReport) -> Notification {
     }
 }
 
+/// Something an event run announces whatever else it found: changes to who is exempt and
+/// tampering with what keeps users behind MFA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alert<'a> {
+    /// A user was tagged exempt. Allowed, always announced: exemptions are audit events.
+    ExemptionGranted {
+        /// The user.
+        user: &'a str,
+    },
+    /// The deny policy's default version is not the canonical document.
+    DenyPolicyChanged {
+        /// The deny policy.
+        policy_arn: &'a str,
+        /// The default version found.
+        found_version: &'a str,
+        /// What the run did about it (`restore_deny_policy`, with its outcome).
+        action: Option<&'a Action>,
+    },
+    /// The enforcement group was deleted.
+    EnforcementGroupDeleted {
+        /// The group.
+        group: &'a str,
+    },
+}
+
+impl Alert<'_> {
+    /// The `event_type` attribute and the notification record's `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Alert::ExemptionGranted { .. } => "exemption_granted",
+            Alert::DenyPolicyChanged { .. } => "deny_policy_changed",
+            Alert::EnforcementGroupDeleted { .. } => "enforcement_group_deleted",
+        }
+    }
+
+    fn severity(&self) -> &'static str {
+        match self {
+            Alert::ExemptionGranted { .. } => "warning",
+            Alert::DenyPolicyChanged { .. } | Alert::EnforcementGroupDeleted { .. } => "critical",
+        }
+    }
+
+    fn headline(&self) -> String {
+        match self {
+            Alert::ExemptionGranted { user } => format!("{user} exempted from MFA"),
+            Alert::DenyPolicyChanged {
+                found_version,
+                action,
+                ..
+            } => match action.map(|a| a.outcome) {
+                Some(crate::finding::Outcome::Applied) => {
+                    format!("deny policy changed ({found_version}), restored")
+                }
+                Some(crate::finding::Outcome::Failed) => {
+                    format!("deny policy changed ({found_version}), RESTORE FAILED")
+                }
+                _ => format!("deny policy changed ({found_version}), not restored (dry run)"),
+            },
+            Alert::EnforcementGroupDeleted { group } => {
+                format!("enforcement group {group} deleted")
+            }
+        }
+    }
+}
+
+/// Renders an alert about an event.
+pub fn alert(account_id: &str, event: &IamEvent, alert: &Alert<'_>) -> Notification {
+    let headline = alert.headline();
+    let subject = truncate(
+        &format!("MFA enforcer {account_id}: {headline}"),
+        MAX_SUBJECT_CHARS,
+    );
+    let mut text = String::new();
+    let _ = writeln!(text, "mfa-enforcer, account {account_id}: {headline}.");
+    let _ = writeln!(
+        text,
+        "\nCloudTrail event {} ({}) at {} by {} ({}).",
+        event.name, event.id, event.time, event.caller.arn, event.caller.kind
+    );
+    let mut json = json!({
+        "event_type": alert.kind(),
+        "severity": alert.severity(),
+        "account_id": account_id,
+        "event": event,
+    });
+    match alert {
+        Alert::ExemptionGranted { user } => {
+            let _ = writeln!(
+                text,
+                "\n{user} is now exempt: mfa-enforcer will not deny them without MFA. \
+                 If that is not intended, remove the tag; an mfa-enforcer:exempt-until date limits it."
+            );
+            json["user"] = json!(user);
+        }
+        Alert::DenyPolicyChanged {
+            policy_arn,
+            found_version,
+            action,
+        } => {
+            let _ = writeln!(
+                text,
+                "\nThe default version of {policy_arn} ({found_version}) is not the canonical deny-without-MFA document."
+            );
+            if let Some(a) = action {
+                let _ = writeln!(
+                    text,
+                    "Action: {} {}{}{}.",
+                    a.kind,
+                    a.outcome,
+                    a.detail
+                        .as_deref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default(),
+                    a.error
+                        .as_deref()
+                        .map(|e| format!(": {}", truncate(e, MAX_ERROR_CHARS)))
+                        .unwrap_or_default()
+                );
+            }
+            json["policy_arn"] = json!(policy_arn);
+            json["found_version"] = json!(found_version);
+            json["action"] = json!(action);
+        }
+        Alert::EnforcementGroupDeleted { group } => {
+            let _ = writeln!(
+                text,
+                "\nUsers it held are re-evaluated as they leave it; recreate it (or redeploy the stack) \
+                 to keep ENFORCEMENT_GROUP meaningful."
+            );
+            json["group"] = json!(group);
+        }
+    }
+    let attributes = BTreeMap::from([
+        ("event_type".to_string(), alert.kind().to_string()),
+        ("severity".to_string(), alert.severity().to_string()),
+        ("account_id".to_string(), account_id.to_string()),
+    ]);
+    Notification {
+        subject,
+        text,
+        json,
+        attributes,
+    }
+}
+
 fn truncate(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text.to_string();
@@ -241,6 +387,8 @@ mod tests {
             summary: Summary::count(&findings, Some(&guard)),
             findings,
             notifications: vec![],
+            event: None,
+            deny_policy: None,
         }
     }
 

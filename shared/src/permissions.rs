@@ -17,15 +17,32 @@ pub enum Read {
     AccountSummary,
     /// ListMFADevices + GetLoginProfile: confirm a user before denying them.
     LiveUserState,
+    /// GetUser, ListGroupsForUser, ListAttachedUserPolicies + the live state: a user named by
+    /// an event.
+    User,
+    /// ListEntitiesForPolicy: the groups the deny policy is attached to.
+    GroupsWithPolicy,
+    /// GetGroup: the members of a group named by an event.
+    GroupMembers,
+    /// ListPolicyVersions + GetPolicyVersion: the deny policy's default document.
+    PolicyVersions,
 }
 
 impl Read {
-    /// Every read.
-    pub const ALL: [Read; 4] = [
+    /// Reads of a whole-account run.
+    pub const ACCOUNT: [Read; 4] = [
         Read::CredentialReport,
         Read::AuthorizationDetails,
         Read::AccountSummary,
         Read::LiveUserState,
+    ];
+
+    /// Reads of an event run.
+    pub const EVENT: [Read; 4] = [
+        Read::User,
+        Read::GroupsWithPolicy,
+        Read::GroupMembers,
+        Read::PolicyVersions,
     ];
 
     /// The IAM actions this read calls.
@@ -35,38 +52,66 @@ impl Read {
             Read::AuthorizationDetails => &["iam:GetAccountAuthorizationDetails"],
             Read::AccountSummary => &["iam:GetAccountSummary"],
             Read::LiveUserState => &["iam:ListMFADevices", "iam:GetLoginProfile"],
+            Read::User => &[
+                "iam:GetUser",
+                "iam:ListGroupsForUser",
+                "iam:ListAttachedUserPolicies",
+                "iam:ListMFADevices",
+                "iam:GetLoginProfile",
+            ],
+            Read::GroupsWithPolicy => &["iam:ListEntitiesForPolicy"],
+            Read::GroupMembers => &["iam:GetGroup"],
+            Read::PolicyVersions => &["iam:ListPolicyVersions", "iam:GetPolicyVersion"],
         }
     }
 }
 
-/// The IAM action a remediation calls.
-pub fn action_permission(kind: ActionKind) -> &'static str {
+/// The IAM actions an action calls.
+pub fn action_permissions(kind: ActionKind) -> &'static [&'static str] {
     match kind {
-        ActionKind::AttachDenyPolicy => "iam:AttachUserPolicy",
-        ActionKind::AddToEnforcementGroup => "iam:AddUserToGroup",
+        ActionKind::AttachDenyPolicy => &["iam:AttachUserPolicy"],
+        ActionKind::AddToEnforcementGroup => &["iam:AddUserToGroup"],
+        ActionKind::RestoreDenyPolicy => &["iam:CreatePolicyVersion", "iam:DeletePolicyVersion"],
     }
 }
 
 /// The permission publishing a notification needs.
 pub const PUBLISH: &str = "sns:Publish";
 
-/// Every permission a whole-account run (scheduled-audit) may use, sorted.
-pub fn scheduled_audit() -> Vec<&'static str> {
-    let mut all: Vec<&'static str> = Read::ALL
+const USER_ACTIONS: [ActionKind; 2] = [
+    ActionKind::AttachDenyPolicy,
+    ActionKind::AddToEnforcementGroup,
+];
+
+fn collect(reads: &[Read], actions: &[ActionKind]) -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = reads
         .iter()
         .flat_map(|r| r.permissions().iter().copied())
         .chain(
-            [
-                ActionKind::AttachDenyPolicy,
-                ActionKind::AddToEnforcementGroup,
-            ]
-            .map(action_permission),
+            actions
+                .iter()
+                .flat_map(|a| action_permissions(*a).iter().copied()),
         )
         .chain([PUBLISH])
         .collect();
     all.sort_unstable();
     all.dedup();
     all
+}
+
+/// Every permission a whole-account run (scheduled-audit) may use, sorted.
+pub fn scheduled_audit() -> Vec<&'static str> {
+    collect(&Read::ACCOUNT, &USER_ACTIONS)
+}
+
+/// Every permission an event run (iam-events) may use, sorted.
+pub fn iam_events() -> Vec<&'static str> {
+    let actions = [
+        USER_ACTIONS[0],
+        USER_ACTIONS[1],
+        ActionKind::RestoreDenyPolicy,
+    ];
+    collect(&Read::EVENT, &actions)
 }
 
 #[cfg(test)]
@@ -86,6 +131,29 @@ mod tests {
                 "iam:GetCredentialReport",
                 "iam:GetLoginProfile",
                 "iam:ListMFADevices",
+                "sns:Publish",
+            ]
+        );
+    }
+
+    #[test]
+    fn iam_events_needs_exactly_these() {
+        assert_eq!(
+            iam_events(),
+            [
+                "iam:AddUserToGroup",
+                "iam:AttachUserPolicy",
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicyVersion",
+                "iam:GetGroup",
+                "iam:GetLoginProfile",
+                "iam:GetPolicyVersion",
+                "iam:GetUser",
+                "iam:ListAttachedUserPolicies",
+                "iam:ListEntitiesForPolicy",
+                "iam:ListGroupsForUser",
+                "iam:ListMFADevices",
+                "iam:ListPolicyVersions",
                 "sns:Publish",
             ]
         );

@@ -40,9 +40,88 @@ pub fn deny_policy_document() -> Value {
     })
 }
 
+/// IAM keeps at most this many versions of a managed policy.
+pub const MAX_POLICY_VERSIONS: usize = 5;
+
+/// Whether a policy document (JSON text) is the canonical document. Whitespace and key order
+/// do not matter; anything else does (an unparseable document does not match).
+pub fn is_canonical(document: &str) -> bool {
+    serde_json::from_str::<Value>(document).is_ok_and(|doc| doc == deny_policy_document())
+}
+
+/// The version to delete before a new one can be created: the oldest non-default version,
+/// when the policy already has IAM's maximum. `versions` are `(id, is_default, created)`;
+/// versions without a creation time count as oldest, ties go to the lowest version number.
+pub fn version_to_prune<'a, T: Ord + Copy>(
+    versions: impl IntoIterator<Item = (&'a str, bool, Option<T>)>,
+) -> Option<&'a str> {
+    let versions: Vec<_> = versions.into_iter().collect();
+    if versions.len() < MAX_POLICY_VERSIONS {
+        return None;
+    }
+    versions
+        .into_iter()
+        .filter(|(_, is_default, _)| !is_default)
+        .min_by_key(|(id, _, created)| (*created, version_number(id)))
+        .map(|(id, _, _)| id)
+}
+
+fn version_number(id: &str) -> u64 {
+    id.trim_start_matches('v').parse().unwrap_or(u64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_means_the_same_json_whatever_the_layout() {
+        let canonical = deny_policy_document();
+        assert!(is_canonical(&canonical.to_string()));
+        assert!(is_canonical(
+            &serde_json::to_string_pretty(&canonical).unwrap()
+        ));
+        let mut weakened = canonical.clone();
+        weakened["Statement"][0]["NotAction"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("s3:*"));
+        assert!(!is_canonical(&weakened.to_string()));
+        let mut conditionless = canonical;
+        conditionless["Statement"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        assert!(!is_canonical(&conditionless.to_string()));
+        assert!(!is_canonical("not json"));
+    }
+
+    #[test]
+    fn the_oldest_non_default_version_is_pruned_only_at_the_limit() {
+        let four = [
+            ("v1", false, Some(1)),
+            ("v2", true, Some(2)),
+            ("v3", false, Some(3)),
+            ("v4", false, Some(4)),
+        ];
+        assert_eq!(version_to_prune(four), None);
+        let five = [
+            ("v1", true, Some(1)),
+            ("v2", false, Some(2)),
+            ("v3", false, Some(3)),
+            ("v4", false, Some(4)),
+            ("v5", false, Some(5)),
+        ];
+        assert_eq!(version_to_prune(five), Some("v2"));
+        let undated = [
+            ("v7", false, None),
+            ("v6", false, None),
+            ("v3", true, Some(3)),
+            ("v4", false, Some(4)),
+            ("v5", false, Some(5)),
+        ];
+        assert_eq!(version_to_prune(undated), Some("v6"));
+    }
 
     #[test]
     fn denies_everything_but_enrollment_when_mfa_is_absent_or_false() {

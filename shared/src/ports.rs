@@ -5,7 +5,7 @@
 //! engine use small fakes.
 
 use crate::notify::Notification;
-use crate::snapshot::AuthorizationDetails;
+use crate::snapshot::{AuthorizationDetails, IamUser};
 use chrono::{DateTime, Duration, Utc};
 use std::future::Future;
 use thiserror::Error;
@@ -42,6 +42,35 @@ pub struct LiveUserState {
     pub password_enabled: bool,
     /// The user still exists.
     pub exists: bool,
+}
+
+/// A user read live for an event run: groups, directly attached policies, tags, MFA, password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveUser {
+    /// Name, ARN, creation time, groups, attached managed policies, tags.
+    pub iam: IamUser,
+    /// MFA and console password.
+    pub state: LiveUserState,
+}
+
+/// One version of a managed policy, as ListPolicyVersions lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersion {
+    /// `v1`, `v2`...
+    pub id: String,
+    /// Whether it is the default (effective) version.
+    pub is_default: bool,
+    /// When it was created.
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// A managed policy's versions and the text of its default version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersions {
+    /// Every version.
+    pub versions: Vec<PolicyVersion>,
+    /// The default version's document, decoded JSON text.
+    pub default_document: String,
 }
 
 /// An AWS call that failed, in our terms.
@@ -81,6 +110,48 @@ pub trait AccountReader: Sync {
         &self,
         user: &str,
     ) -> impl Future<Output = Result<LiveUserState, AwsError>> + Send;
+}
+
+/// Reads of a few named things, for event runs: never a whole-account read.
+pub trait TargetedReader: Sync {
+    /// A user read live; `None` when there is no such user (after a short, bounded wait:
+    /// IAM is eventually consistent right after CreateUser).
+    fn user(&self, user: &str) -> impl Future<Output = Result<Option<LiveUser>, AwsError>> + Send;
+
+    /// The groups a managed policy is attached to.
+    fn groups_with_policy(
+        &self,
+        policy_arn: &str,
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+
+    /// The members of a group; `None` when the group does not exist.
+    fn group_members(
+        &self,
+        group: &str,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, AwsError>> + Send;
+
+    /// A managed policy's versions and its default document.
+    fn policy_versions(
+        &self,
+        policy_arn: &str,
+    ) -> impl Future<Output = Result<PolicyVersions, AwsError>> + Send;
+}
+
+/// Writes that restore the deny policy's document.
+pub trait PolicyWriter: Sync {
+    /// Deletes a non-default version of a managed policy.
+    fn delete_policy_version(
+        &self,
+        policy_arn: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Creates a version with `document` and makes it the default; returns its ID.
+    fn create_default_policy_version(
+        &self,
+        policy_arn: &str,
+        document: &str,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
 }
 
 /// Remediating writes to IAM. Both are idempotent in IAM itself.

@@ -3,7 +3,8 @@
 //! The field names are a contract (README, "JSON report"); the CLI, both Lambdas and the
 //! notifications all speak it.
 
-use crate::finding::{Finding, Outcome, Status};
+use crate::event::IamEvent;
+use crate::finding::{Action, Finding, Outcome, Status};
 use crate::plan::Guard;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,25 @@ pub struct RunReport {
     /// Messages published about this run.
     #[serde(default)]
     pub notifications: Vec<NotificationRecord>,
+    /// The CloudTrail event that started an event run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<IamEvent>,
+    /// The check of the deny policy's default version, when an event asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_policy: Option<DenyPolicyCheck>,
+}
+
+/// What an event run found in the deny policy, and what it did about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DenyPolicyCheck {
+    /// The deny policy's ARN.
+    pub policy_arn: String,
+    /// The default version found (`v3`).
+    pub default_version: String,
+    /// Whether that version's document is the canonical one.
+    pub canonical: bool,
+    /// `restore_deny_policy` when it was not.
+    pub actions: Vec<Action>,
 }
 
 /// Counts per status and per action outcome.
@@ -99,13 +119,7 @@ impl Summary {
                 s.non_compliant_remaining += 1;
             }
             for a in &f.actions {
-                match a.outcome {
-                    Outcome::Planned => s.actions_planned += 1,
-                    Outcome::Applied => s.actions_applied += 1,
-                    Outcome::AlreadyInPlace => s.actions_already_in_place += 1,
-                    Outcome::Skipped => s.actions_skipped += 1,
-                    Outcome::Failed => s.actions_failed += 1,
-                }
+                s.count_action(a.outcome);
             }
         }
         if let Some(g) = guard {
@@ -114,6 +128,17 @@ impl Summary {
             s.users_to_enforce = g.would_enforce;
         }
         s
+    }
+
+    /// Counts one action's outcome.
+    pub fn count_action(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Planned => self.actions_planned += 1,
+            Outcome::Applied => self.actions_applied += 1,
+            Outcome::AlreadyInPlace => self.actions_already_in_place += 1,
+            Outcome::Skipped => self.actions_skipped += 1,
+            Outcome::Failed => self.actions_failed += 1,
+        }
     }
 
     fn status_mut(&mut self, status: Status) -> &mut usize {
@@ -198,6 +223,8 @@ mod tests {
             summary: Summary::count(&findings, Some(&guard)),
             findings,
             notifications: vec![],
+            event: None,
+            deny_policy: None,
         }
     }
 

@@ -3,12 +3,12 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use mfa_enforcer::aws::{load_config, Clients, ConfigOverrides};
 use mfa_enforcer::settings::{RawSettings, Settings};
-use scheduled_audit::{handle, init_tracing, App};
+use scheduled_audit::{handle, App};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
+    mfa_enforcer::lambda_logs::init();
     let settings = Settings::parse(&RawSettings::from_env()).map_err(|e| {
         tracing::error!(error = %e, "invalid configuration");
         e

@@ -2,14 +2,60 @@
 
 use super::credential_report::{self, GenerateAnswer, GetAnswer, PollLimits, RawReport, ReportApi};
 use super::errors::from_sdk;
-use crate::ports::{AccountReader, AwsError, FetchedReport, LiveUserState, RemediationWriter};
+use crate::ports::{
+    AccountReader, AwsError, FetchedReport, LiveUser, LiveUserState, PolicyVersion, PolicyVersions,
+    PolicyWriter, RemediationWriter, TargetedReader,
+};
 use crate::snapshot::{AuthorizationDetails, IamGroup, IamUser};
-use aws_sdk_iam::types::{EntityType, ReportStateType, SummaryKeyType};
+use aws_sdk_iam::types::{EntityType, PolicyUsageType, ReportStateType, SummaryKeyType};
 use aws_sdk_iam::Client;
 use chrono::{DateTime, Duration, Utc};
+use tracing::debug;
 
-/// Page size for GetAccountAuthorizationDetails (the API's maximum).
+/// Page size for paginated IAM lists (the API's maximum).
 const DETAILS_PAGE_SIZE: i32 = 1000;
+
+/// Waits between GetUser attempts while IAM says NoSuchEntity: right after CreateUser, IAM is
+/// eventually consistent. Bounded: 3.5 s in all, then the user counts as absent.
+const NEW_USER_WAITS: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(2),
+];
+
+fn no_such_entity<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .is_some_and(|e| e.code() == Some("NoSuchEntity"))
+}
+
+/// Decodes IAM's URL-encoded policy documents (RFC 3986 percent-encoding); text that is
+/// already JSON is returned as it is.
+pub fn decode_policy_document(text: &str) -> String {
+    if text.trim_start().starts_with('{') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(value as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
 
 /// Reads an account through IAM. Holds no write method at all.
 #[derive(Debug, Clone)]
@@ -190,6 +236,174 @@ impl AccountReader for IamReader {
     }
 }
 
+impl TargetedReader for IamReader {
+    async fn user(&self, user: &str) -> Result<Option<LiveUser>, AwsError> {
+        let mut waits = NEW_USER_WAITS.iter();
+        let found = loop {
+            match self.client.get_user().user_name(user).send().await {
+                Ok(out) => break out.user,
+                Err(err) if no_such_entity(&err) => match waits.next() {
+                    Some(wait) => {
+                        debug!(
+                            user,
+                            wait_ms = wait.as_millis() as u64,
+                            "GetUser: no such user yet; waiting"
+                        );
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Ok(None),
+                },
+                Err(err) => return Err(from_sdk("GetUser", err)),
+            }
+        };
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let groups = async {
+            let mut pages = self
+                .client
+                .list_groups_for_user()
+                .user_name(user)
+                .max_items(DETAILS_PAGE_SIZE)
+                .into_paginator()
+                .send();
+            let mut names = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| from_sdk("ListGroupsForUser", e))?;
+                names.extend(page.groups.into_iter().map(|g| g.group_name));
+            }
+            Ok::<_, AwsError>(names)
+        };
+        let policies = async {
+            let mut pages = self
+                .client
+                .list_attached_user_policies()
+                .user_name(user)
+                .max_items(DETAILS_PAGE_SIZE)
+                .into_paginator()
+                .send();
+            let mut arns = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| from_sdk("ListAttachedUserPolicies", e))?;
+                arns.extend(
+                    page.attached_policies
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|p| p.policy_arn),
+                );
+            }
+            Ok::<_, AwsError>(arns)
+        };
+        let (groups, attached_policy_arns, state) =
+            tokio::try_join!(groups, policies, self.live_user_state(user))?;
+        Ok(Some(LiveUser {
+            iam: IamUser {
+                created: to_chrono(&found.create_date),
+                name: found.user_name,
+                arn: found.arn,
+                groups,
+                attached_policy_arns,
+                tags: found
+                    .tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.key, t.value))
+                    .collect(),
+            },
+            state,
+        }))
+    }
+
+    async fn groups_with_policy(&self, policy_arn: &str) -> Result<Vec<String>, AwsError> {
+        let mut pages = self
+            .client
+            .list_entities_for_policy()
+            .policy_arn(policy_arn)
+            .entity_filter(EntityType::Group)
+            .policy_usage_filter(PolicyUsageType::PermissionsPolicy)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut groups = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| from_sdk("ListEntitiesForPolicy", e))?;
+            groups.extend(
+                page.policy_groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|g| g.group_name),
+            );
+        }
+        Ok(groups)
+    }
+
+    async fn group_members(&self, group: &str) -> Result<Option<Vec<String>>, AwsError> {
+        let mut pages = self
+            .client
+            .get_group()
+            .group_name(group)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut members = Vec::new();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => members.extend(page.users.into_iter().map(|u| u.user_name)),
+                Err(err) if no_such_entity(&err) => return Ok(None),
+                Err(err) => return Err(from_sdk("GetGroup", err)),
+            }
+        }
+        Ok(Some(members))
+    }
+
+    async fn policy_versions(&self, policy_arn: &str) -> Result<PolicyVersions, AwsError> {
+        let listed = self
+            .client
+            .list_policy_versions()
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| from_sdk("ListPolicyVersions", e))?;
+        let versions: Vec<PolicyVersion> = listed
+            .versions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| PolicyVersion {
+                id: v.version_id.unwrap_or_default(),
+                is_default: v.is_default_version,
+                created: v.create_date.as_ref().and_then(to_chrono),
+            })
+            .collect();
+        let default_id = versions
+            .iter()
+            .find(|v| v.is_default)
+            .map(|v| v.id.clone())
+            .ok_or_else(|| AwsError {
+                operation: "ListPolicyVersions",
+                code: None,
+                message: format!("{policy_arn} has no default version"),
+                retryable: false,
+            })?;
+        let default = self
+            .client
+            .get_policy_version()
+            .policy_arn(policy_arn)
+            .version_id(&default_id)
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetPolicyVersion", e))?;
+        let document = default
+            .policy_version
+            .and_then(|v| v.document)
+            .map(|d| decode_policy_document(&d))
+            .unwrap_or_default();
+        Ok(PolicyVersions {
+            versions,
+            default_document: document,
+        })
+    }
+}
+
 /// Writes remediations through IAM. Built only for runs that enforce.
 #[derive(Debug, Clone)]
 pub struct IamWriter {
@@ -224,5 +438,57 @@ impl RemediationWriter for IamWriter {
             .await
             .map(|_| ())
             .map_err(|e| from_sdk("AddUserToGroup", e))
+    }
+}
+
+impl PolicyWriter for IamWriter {
+    async fn delete_policy_version(
+        &self,
+        policy_arn: &str,
+        version_id: &str,
+    ) -> Result<(), AwsError> {
+        self.client
+            .delete_policy_version()
+            .policy_arn(policy_arn)
+            .version_id(version_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("DeletePolicyVersion", e))
+    }
+
+    async fn create_default_policy_version(
+        &self,
+        policy_arn: &str,
+        document: &str,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .create_policy_version()
+            .policy_arn(policy_arn)
+            .policy_document(document)
+            .set_as_default(true)
+            .send()
+            .await
+            .map_err(|e| from_sdk("CreatePolicyVersion", e))?;
+        Ok(out
+            .policy_version
+            .and_then(|v| v.version_id)
+            .unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_documents_are_decoded_when_url_encoded() {
+        let json = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Resource":"*"}]}"#;
+        assert_eq!(decode_policy_document(json), json);
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Deny%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
+        assert_eq!(decode_policy_document(encoded), json);
+        // A stray percent sign is kept, not an error.
+        assert_eq!(decode_policy_document("100%25 %zz"), "100% %zz");
     }
 }

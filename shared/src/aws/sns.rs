@@ -104,6 +104,8 @@ mod tests {
             summary: Summary::count(&findings, None),
             findings,
             notifications: vec![],
+            event: None,
+            deny_policy: None,
         }
     }
 

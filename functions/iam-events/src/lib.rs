@@ -1,0 +1,221 @@
+//! The iam-events handler: a CloudTrail IAM event (EventBridge) in, the users it names
+//! re-evaluated and remediated, the JSON report out.
+//!
+//! The event only says whom to look at again; everything is read live. Failed calls, other
+//! accounts' events, the enforcer's own calls (`ENFORCER_ROLE_ARN`) and event names it does
+//! not handle are acknowledged with `{"ignored": ...}`. A payload that is not a CloudTrail IAM
+//! event is an error (`BadEvent`), as is a run where any write or notification failed
+//! (`ActionsFailed`, so CloudWatch counts it and EventBridge's retry policy applies).
+
+use chrono::Utc;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use mfa_enforcer::aws::{Clients, IamReader, IamWriter, SnsNotifier};
+use mfa_enforcer::engine::{EngineError, Ports};
+use mfa_enforcer::event::{self, Context, EventError, IgnoreReason, Target};
+use mfa_enforcer::event_run;
+use mfa_enforcer::run_report::{RunReport, Verdict};
+use mfa_enforcer::settings::Settings;
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+use tracing::{debug, error, info};
+
+/// The variable naming the role the enforcer runs as; events it caused are ignored.
+pub const ENFORCER_ROLE_ARN: &str = "ENFORCER_ROLE_ARN";
+
+/// The enforcer's own role, from `ENFORCER_ROLE_ARN` (optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnRole(pub Option<String>);
+
+impl OwnRole {
+    /// Reads and checks `ENFORCER_ROLE_ARN`.
+    pub fn from_env() -> Result<OwnRole, String> {
+        OwnRole::parse(std::env::var(ENFORCER_ROLE_ARN).ok().as_deref())
+    }
+
+    /// Checks a value: unset or blank means "unknown"; otherwise it must be an IAM role ARN.
+    pub fn parse(value: Option<&str>) -> Result<OwnRole, String> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(OwnRole(None)),
+            Some(arn) if arn.starts_with("arn:") && arn.split(':').nth(5).is_some_and(|r| r.starts_with("role/")) && arn.split(':').nth(2) == Some("iam") => {
+                Ok(OwnRole(Some(arn.to_string())))
+            }
+            Some(other) => Err(format!(
+                "{ENFORCER_ROLE_ARN} is invalid: expected an IAM role ARN (arn:aws:iam::123456789012:role/NAME), got {other:?}"
+            )),
+        }
+    }
+}
+
+/// What an invocation answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// The event needed no work.
+    Ignored {
+        /// Why.
+        ignored: IgnoreReason,
+        /// The event's name.
+        event_name: String,
+        /// The event's CloudTrail ID.
+        event_id: String,
+    },
+    /// The report of the run: findings for the users the event named.
+    Report(Box<RunReport>),
+}
+
+/// Why an invocation failed.
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    /// Not a CloudTrail IAM event, or one missing what it must name.
+    #[error("bad event: {0}")]
+    BadEvent(#[from] EventError),
+    /// A read failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The run finished but some writes or notifications failed; the report is in the logs.
+    #[error("{failed} action(s) failed ({applied} applied, {remaining} user(s) still non-compliant); see the run report in the logs")]
+    ActionsFailed {
+        /// Failed actions and notifications.
+        failed: usize,
+        /// Applied actions.
+        applied: usize,
+        /// Non-compliant users left.
+        remaining: usize,
+    },
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Diagnostic {
+        let error_type = match &e {
+            HandlerError::BadEvent(_) => "BadEvent",
+            HandlerError::Engine(inner) if inner.retryable() => "ReadFailed.Retryable",
+            HandlerError::Engine(_) => "ReadFailed",
+            HandlerError::ActionsFailed { .. } => "ActionsFailed",
+        };
+        Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// What the handler needs, built once per process.
+pub struct App {
+    settings: Settings,
+    own_role: OwnRole,
+    reader: IamReader,
+    writer: IamWriter,
+    notifier: SnsNotifier,
+}
+
+impl App {
+    /// Builds the app from validated settings and AWS clients.
+    pub fn new(settings: Settings, own_role: OwnRole, clients: &Clients) -> Self {
+        App {
+            settings,
+            own_role,
+            reader: clients.reader(),
+            writer: clients.writer(),
+            notifier: clients.notifier(),
+        }
+    }
+}
+
+/// The account in a Lambda function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
+pub fn account_of_function(arn: &str) -> Option<String> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
+}
+
+/// Handles one invocation: see the crate documentation.
+pub async fn handle(app: &App, invocation: LambdaEvent<Value>) -> Result<Response, HandlerError> {
+    let event = event::parse(&invocation.payload)?;
+    let context = Context {
+        account_id: account_of_function(&invocation.context.invoked_function_arn),
+        own_role_arn: app.own_role.0.clone(),
+        deny_policy_arn: app.settings.deny_policy_arn.clone(),
+        exempt_tag_key: app.settings.exempt_tag_key.clone(),
+    };
+    let target = event::target(&event, &context)?;
+    if let Target::Ignore(reason) = target {
+        debug!(event_name = %event.name, event_id = %event.id, reason = reason.as_str(), "event ignored");
+        return Ok(Response::Ignored {
+            ignored: reason,
+            event_name: event.name,
+            event_id: event.id,
+        });
+    }
+    let dry_run = app.settings.dry_run;
+    info!(event_name = %event.name, event_id = %event.id, caller = %event.caller.arn, ?target, dry_run, request_id = %invocation.context.request_id, "event run starting");
+    let ports = Ports {
+        reader: &app.reader,
+        // A dry run gets no writer: it cannot write by construction.
+        writer: (!dry_run).then_some(&app.writer),
+        notifier: app.settings.topic_arn.is_some().then_some(&app.notifier),
+    };
+    let report = event_run::handle_event(ports, &app.settings, Utc::now(), &event, &target).await?;
+    if report.verdict() == Verdict::Failed {
+        let s = &report.summary;
+        error!(report = %serde_json::to_string(&report).unwrap_or_default(), "event run finished with failures");
+        return Err(HandlerError::ActionsFailed {
+            failed: s.actions_failed,
+            applied: s.actions_applied,
+            remaining: s.non_compliant_remaining,
+        });
+    }
+    Ok(Response::Report(Box::new(report)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_role_must_be_a_role_arn() {
+        assert_eq!(OwnRole::parse(None).unwrap(), OwnRole(None));
+        assert_eq!(OwnRole::parse(Some("  ")).unwrap(), OwnRole(None));
+        let role = "arn:aws:iam::123456789012:role/service/mfa-enforcer";
+        assert_eq!(
+            OwnRole::parse(Some(role)).unwrap(),
+            OwnRole(Some(role.into()))
+        );
+        for bad in [
+            "mfa-enforcer",
+            "arn:aws:iam::123456789012:user/bob",
+            "arn:aws:sts::123456789012:assumed-role/mfa-enforcer/x",
+        ] {
+            let err = OwnRole::parse(Some(bad)).unwrap_err();
+            assert!(err.starts_with("ENFORCER_ROLE_ARN is invalid"), "{err}");
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_account_comes_from_the_function_arn() {
+        assert_eq!(
+            account_of_function("arn:aws:lambda:us-east-1:123456789012:function:iam-events"),
+            Some("123456789012".into())
+        );
+        assert_eq!(account_of_function(""), None);
+        assert_eq!(
+            account_of_function("arn:aws:lambda:us-east-1:local:function:x"),
+            None
+        );
+    }
+
+    #[test]
+    fn diagnostics_name_the_failure() {
+        let bad = HandlerError::BadEvent(EventError::NotCloudTrailIam("x".into()));
+        assert_eq!(Diagnostic::from(bad).error_type, "BadEvent");
+        let failed = HandlerError::ActionsFailed {
+            failed: 1,
+            applied: 0,
+            remaining: 1,
+        };
+        let d = Diagnostic::from(failed);
+        assert_eq!(d.error_type, "ActionsFailed");
+        assert!(d.error_message.starts_with("1 action(s) failed"));
+    }
+}

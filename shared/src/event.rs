@@ -1,0 +1,637 @@
+//! CloudTrail IAM events (as EventBridge delivers them) -> whom to look at again. Pure.
+//!
+//! The event never carries state we trust: it only names users, a group or the deny policy,
+//! and the engine reads them live. Failed calls, other accounts' events, the enforcer's own
+//! calls and event names we do not handle are ignored; a payload that is not a CloudTrail IAM
+//! event at all is an error that says what it is instead.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+/// EventBridge's detail-type for CloudTrail management events.
+pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+/// EventBridge's source for IAM.
+pub const IAM_SOURCE: &str = "aws.iam";
+
+/// The event names the enforcer handles, as CloudTrail spells them.
+pub const HANDLED_EVENTS: [&str; 16] = [
+    "CreateUser",
+    "CreateLoginProfile",
+    "UpdateLoginProfile",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+    "EnableMFADevice",
+    "AddUserToGroup",
+    "RemoveUserFromGroup",
+    "DetachUserPolicy",
+    "TagUser",
+    "UntagUser",
+    "DetachGroupPolicy",
+    "DeleteGroup",
+    "CreatePolicyVersion",
+    "SetDefaultPolicyVersion",
+    "DeletePolicyVersion",
+];
+
+/// Who made the call, as CloudTrail's `userIdentity` says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    /// `IAMUser`, `AssumedRole`, `Root`, `AWSService`...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The caller's ARN (an STS assumed-role ARN for roles).
+    pub arn: String,
+    /// For an assumed role: the role's IAM ARN (`sessionContext.sessionIssuer.arn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// For an IAM user: the user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+}
+
+/// The parts of a CloudTrail IAM event the enforcer reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IamEvent {
+    /// `eventName`, e.g. `CreateLoginProfile`.
+    pub name: String,
+    /// `eventID`, for correlating logs with CloudTrail.
+    pub id: String,
+    /// `eventTime` as CloudTrail wrote it.
+    pub time: String,
+    /// `recipientAccountId`: the account the call was made in.
+    pub account_id: String,
+    /// Who called.
+    pub caller: Caller,
+    /// `errorCode` when the call failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// `requestParameters` (`null` when CloudTrail omits them); not repeated in reports.
+    #[serde(skip)]
+    pub request: Value,
+}
+
+/// Why a payload is not a CloudTrail IAM event we can read.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum EventError {
+    /// Not an EventBridge event for CloudTrail IAM calls at all.
+    #[error("not a CloudTrail IAM event: {0}")]
+    NotCloudTrailIam(String),
+    /// A CloudTrail IAM event missing a field the enforcer needs.
+    #[error("malformed CloudTrail IAM event {event}: {problem}")]
+    Malformed {
+        /// The event name, or `?` when even that is missing.
+        event: String,
+        /// What is missing or wrong.
+        problem: String,
+    },
+}
+
+/// What the enforcer knows about itself when it judges an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The account this function runs in; `None` when it cannot tell (events are then not
+    /// filtered by account).
+    pub account_id: Option<String>,
+    /// The role the enforcer runs as (`ENFORCER_ROLE_ARN`): events it caused are ignored.
+    pub own_role_arn: Option<String>,
+    /// `DENY_POLICY_ARN`.
+    pub deny_policy_arn: String,
+    /// `EXEMPT_TAG_KEY`.
+    pub exempt_tag_key: String,
+}
+
+/// Why an event needs no work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IgnoreReason {
+    /// The call failed (`errorCode` present): nothing changed.
+    CallFailed,
+    /// The call was made in another account.
+    OtherAccount,
+    /// The enforcer's own role made the call.
+    OwnCall,
+    /// An event name the enforcer does not handle.
+    UnhandledEvent,
+    /// A policy other than the deny policy was detached or changed.
+    OtherPolicy,
+}
+
+impl IgnoreReason {
+    /// The snake_case name used in logs and responses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoreReason::CallFailed => "call_failed",
+            IgnoreReason::OtherAccount => "other_account",
+            IgnoreReason::OwnCall => "own_call",
+            IgnoreReason::UnhandledEvent => "unhandled_event",
+            IgnoreReason::OtherPolicy => "other_policy",
+        }
+    }
+}
+
+/// What an event leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Nothing to do.
+    Ignore(IgnoreReason),
+    /// Re-evaluate these users and remediate like the scheduled run.
+    Users {
+        /// The users named by the event.
+        users: Vec<String>,
+        /// The user was just tagged exempt: announce it, always.
+        exemption_granted: bool,
+    },
+    /// Re-evaluate the members of a group (the deny policy was detached from it, or it was
+    /// deleted).
+    GroupMembers {
+        /// The group.
+        group: String,
+        /// The group was deleted (its members were removed before: IAM refuses otherwise).
+        deleted: bool,
+    },
+    /// Check the deny policy's default version against the canonical document.
+    DenyPolicy,
+}
+
+/// Reads an EventBridge payload as a CloudTrail IAM event.
+///
+/// Fails with [`EventError::NotCloudTrailIam`] for anything else (a Scheduled Event, another
+/// service's event, a manual payload), and with [`EventError::Malformed`] when a CloudTrail
+/// IAM event lacks `detail.eventName` or `detail.recipientAccountId`.
+pub fn parse(payload: &Value) -> Result<IamEvent, EventError> {
+    let detail_type = payload.get("detail-type").and_then(Value::as_str);
+    let source = payload.get("source").and_then(Value::as_str);
+    if detail_type != Some(CLOUDTRAIL_DETAIL_TYPE) || source != Some(IAM_SOURCE) {
+        return Err(EventError::NotCloudTrailIam(format!(
+            "expected detail-type {CLOUDTRAIL_DETAIL_TYPE:?} and source {IAM_SOURCE:?}, got detail-type {} and source {}",
+            show(detail_type),
+            show(source)
+        )));
+    }
+    let detail = payload
+        .get("detail")
+        .filter(|d| d.is_object())
+        .ok_or_else(|| EventError::Malformed {
+            event: "?".into(),
+            problem: "detail is missing or not an object".into(),
+        })?;
+    let text = |key: &str| detail.get(key).and_then(Value::as_str).map(str::to_string);
+    let name = text("eventName").ok_or_else(|| EventError::Malformed {
+        event: "?".into(),
+        problem: "detail.eventName is missing".into(),
+    })?;
+    let account_id = text("recipientAccountId").ok_or_else(|| EventError::Malformed {
+        event: name.clone(),
+        problem: "detail.recipientAccountId is missing".into(),
+    })?;
+    let identity = detail.get("userIdentity").unwrap_or(&Value::Null);
+    let field = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+    let caller = Caller {
+        kind: field(identity, "type").unwrap_or_default(),
+        arn: field(identity, "arn").unwrap_or_default(),
+        role_arn: identity
+            .pointer("/sessionContext/sessionIssuer")
+            .filter(|issuer| issuer.get("type").and_then(Value::as_str) == Some("Role"))
+            .and_then(|issuer| field(issuer, "arn")),
+        user_name: (field(identity, "type").as_deref() == Some("IAMUser"))
+            .then(|| field(identity, "userName"))
+            .flatten(),
+    };
+    Ok(IamEvent {
+        id: text("eventID").unwrap_or_default(),
+        time: text("eventTime").unwrap_or_default(),
+        error_code: text("errorCode"),
+        request: detail
+            .get("requestParameters")
+            .cloned()
+            .unwrap_or(Value::Null),
+        name,
+        account_id,
+        caller,
+    })
+}
+
+fn show(v: Option<&str>) -> String {
+    v.map_or_else(|| "(none)".to_string(), |s| format!("{s:?}"))
+}
+
+/// Decides what an event leads to.
+///
+/// Fails with [`EventError::Malformed`] when a handled event lacks the request parameter that
+/// names its subject (a user, a group, a policy).
+pub fn target(event: &IamEvent, context: &Context) -> Result<Target, EventError> {
+    if event.error_code.is_some() {
+        return Ok(Target::Ignore(IgnoreReason::CallFailed));
+    }
+    if context
+        .account_id
+        .as_deref()
+        .is_some_and(|own| own != event.account_id)
+    {
+        return Ok(Target::Ignore(IgnoreReason::OtherAccount));
+    }
+    if context
+        .own_role_arn
+        .as_deref()
+        .is_some_and(|own| event.caller.role_arn.as_deref() == Some(own))
+    {
+        return Ok(Target::Ignore(IgnoreReason::OwnCall));
+    }
+    let param = |key: &str| {
+        event
+            .request
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| EventError::Malformed {
+                event: event.name.clone(),
+                problem: format!("requestParameters.{key} is missing"),
+            })
+    };
+    let users = |users: Vec<String>| Target::Users {
+        users,
+        exemption_granted: false,
+    };
+    let is_deny = |arn: &str| arn == context.deny_policy_arn;
+    Ok(match event.name.as_str() {
+        "CreateUser"
+        | "CreateLoginProfile"
+        | "UpdateLoginProfile"
+        | "AddUserToGroup"
+        | "RemoveUserFromGroup"
+        | "UntagUser" => users(vec![param("userName")?]),
+        // Since 2023 these two may omit userName: the caller acts on themselves.
+        "DeactivateMFADevice" | "EnableMFADevice" => users(vec![user_or_caller(event)?]),
+        // The request names only the device; by convention (and in the console) a virtual
+        // device is named after its user. Deactivation, which must come first, names the user.
+        "DeleteVirtualMFADevice" => {
+            let serial = param("serialNumber")?;
+            let device = serial.rsplit('/').next().unwrap_or_default().to_string();
+            users(vec![device])
+        }
+        "DetachUserPolicy" => {
+            if !is_deny(&param("policyArn")?) {
+                return Ok(Target::Ignore(IgnoreReason::OtherPolicy));
+            }
+            users(vec![param("userName")?])
+        }
+        "TagUser" => Target::Users {
+            users: vec![param("userName")?],
+            exemption_granted: tags_exempt(&event.request, &context.exempt_tag_key),
+        },
+        "DetachGroupPolicy" => {
+            if !is_deny(&param("policyArn")?) {
+                return Ok(Target::Ignore(IgnoreReason::OtherPolicy));
+            }
+            Target::GroupMembers {
+                group: param("groupName")?,
+                deleted: false,
+            }
+        }
+        "DeleteGroup" => Target::GroupMembers {
+            group: param("groupName")?,
+            deleted: true,
+        },
+        "CreatePolicyVersion" | "SetDefaultPolicyVersion" | "DeletePolicyVersion" => {
+            if !is_deny(&param("policyArn")?) {
+                return Ok(Target::Ignore(IgnoreReason::OtherPolicy));
+            }
+            Target::DenyPolicy
+        }
+        _ => Target::Ignore(IgnoreReason::UnhandledEvent),
+    })
+}
+
+fn user_or_caller(event: &IamEvent) -> Result<String, EventError> {
+    event
+        .request
+        .get("userName")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| event.caller.user_name.clone())
+        .ok_or_else(|| EventError::Malformed {
+            event: event.name.clone(),
+            problem: "requestParameters.userName is missing and the caller is not an IAM user"
+                .into(),
+        })
+}
+
+/// Whether a TagUser request sets the exemption tag to `true` (CloudTrail writes the tags as
+/// `[{"key": ..., "value": ...}]`).
+fn tags_exempt(request: &Value, exempt_tag_key: &str) -> bool {
+    request
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|tag| {
+            // CloudTrail writes `key`/`value`; accept the API's `Key`/`Value` too.
+            let get = |lower: &str, upper: &str| {
+                tag.get(lower)
+                    .or_else(|| tag.get(upper))
+                    .and_then(Value::as_str)
+            };
+            get("key", "Key") == Some(exempt_tag_key)
+                && get("value", "Value").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const DENY: &str = "arn:aws:iam::123456789012:policy/mfa-enforcer-deny";
+    const ROLE: &str = "arn:aws:iam::123456789012:role/mfa-enforcer";
+
+    fn context() -> Context {
+        Context {
+            account_id: Some("123456789012".into()),
+            own_role_arn: Some(ROLE.into()),
+            deny_policy_arn: DENY.into(),
+            exempt_tag_key: "mfa-enforcer:exempt".into(),
+        }
+    }
+
+    fn envelope(name: &str, request: Value) -> Value {
+        json!({
+            "version": "0", "id": "6f2c1c9e-0000-4000-8000-000000000001",
+            "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
+            "account": "123456789012", "time": "2026-06-15T12:00:00Z", "region": "us-east-1",
+            "resources": [],
+            "detail": {
+                "eventVersion": "1.08",
+                "userIdentity": {
+                    "type": "IAMUser", "principalId": "AIDAEXAMPLE", "userName": "admin",
+                    "arn": "arn:aws:iam::123456789012:user/admin", "accountId": "123456789012"
+                },
+                "eventTime": "2026-06-15T11:59:58Z", "eventSource": "iam.amazonaws.com",
+                "eventName": name, "awsRegion": "us-east-1",
+                "requestParameters": request,
+                "eventID": "e1", "recipientAccountId": "123456789012"
+            }
+        })
+    }
+
+    fn target_of(payload: &Value) -> Target {
+        target(&parse(payload).unwrap(), &context()).unwrap()
+    }
+
+    fn users(names: &[&str]) -> Target {
+        Target::Users {
+            users: names.iter().map(|n| n.to_string()).collect(),
+            exemption_granted: false,
+        }
+    }
+
+    #[test]
+    fn each_handled_event_names_its_subject() {
+        let cases = [
+            ("CreateUser", json!({"userName": "bob"}), users(&["bob"])),
+            (
+                "CreateLoginProfile",
+                json!({"userName": "bob", "passwordResetRequired": true}),
+                users(&["bob"]),
+            ),
+            (
+                "UpdateLoginProfile",
+                json!({"userName": "bob"}),
+                users(&["bob"]),
+            ),
+            (
+                "DeactivateMFADevice",
+                json!({"userName": "bob", "serialNumber": "arn:aws:iam::123456789012:mfa/bob"}),
+                users(&["bob"]),
+            ),
+            (
+                "DeactivateMFADevice",
+                json!({"serialNumber": "arn:aws:iam::123456789012:mfa/x"}),
+                users(&["admin"]),
+            ),
+            (
+                "EnableMFADevice",
+                json!({"userName": "bob", "serialNumber": "s"}),
+                users(&["bob"]),
+            ),
+            (
+                "DeleteVirtualMFADevice",
+                json!({"serialNumber": "arn:aws:iam::123456789012:mfa/team/bob"}),
+                users(&["bob"]),
+            ),
+            (
+                "AddUserToGroup",
+                json!({"userName": "bob", "groupName": "MFAEnforced"}),
+                users(&["bob"]),
+            ),
+            (
+                "RemoveUserFromGroup",
+                json!({"userName": "bob", "groupName": "MFAEnforced"}),
+                users(&["bob"]),
+            ),
+            (
+                "DetachUserPolicy",
+                json!({"userName": "bob", "policyArn": DENY}),
+                users(&["bob"]),
+            ),
+            (
+                "DetachUserPolicy",
+                json!({"userName": "bob", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}),
+                Target::Ignore(IgnoreReason::OtherPolicy),
+            ),
+            (
+                "TagUser",
+                json!({"userName": "bob", "tags": [{"key": "team", "value": "x"}]}),
+                users(&["bob"]),
+            ),
+            (
+                "TagUser",
+                json!({"userName": "bob", "tags": [{"key": "mfa-enforcer:exempt", "value": "TRUE"}]}),
+                Target::Users {
+                    users: vec!["bob".into()],
+                    exemption_granted: true,
+                },
+            ),
+            (
+                "TagUser",
+                json!({"userName": "bob", "tags": [{"key": "mfa-enforcer:exempt", "value": "false"}]}),
+                users(&["bob"]),
+            ),
+            (
+                "UntagUser",
+                json!({"userName": "bob", "tagKeys": ["mfa-enforcer:exempt"]}),
+                users(&["bob"]),
+            ),
+            (
+                "DetachGroupPolicy",
+                json!({"groupName": "Admins", "policyArn": DENY}),
+                Target::GroupMembers {
+                    group: "Admins".into(),
+                    deleted: false,
+                },
+            ),
+            (
+                "DetachGroupPolicy",
+                json!({"groupName": "Admins", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}),
+                Target::Ignore(IgnoreReason::OtherPolicy),
+            ),
+            (
+                "DeleteGroup",
+                json!({"groupName": "MFAEnforced"}),
+                Target::GroupMembers {
+                    group: "MFAEnforced".into(),
+                    deleted: true,
+                },
+            ),
+            (
+                "CreatePolicyVersion",
+                json!({"policyArn": DENY, "policyDocument": "{}", "setAsDefault": true}),
+                Target::DenyPolicy,
+            ),
+            (
+                "SetDefaultPolicyVersion",
+                json!({"policyArn": DENY, "versionId": "v1"}),
+                Target::DenyPolicy,
+            ),
+            (
+                "DeletePolicyVersion",
+                json!({"policyArn": DENY, "versionId": "v2"}),
+                Target::DenyPolicy,
+            ),
+            (
+                "CreatePolicyVersion",
+                json!({"policyArn": "arn:aws:iam::123456789012:policy/other"}),
+                Target::Ignore(IgnoreReason::OtherPolicy),
+            ),
+            (
+                "ListUsers",
+                Value::Null,
+                Target::Ignore(IgnoreReason::UnhandledEvent),
+            ),
+            (
+                "AttachUserPolicy",
+                json!({"userName": "bob", "policyArn": DENY}),
+                Target::Ignore(IgnoreReason::UnhandledEvent),
+            ),
+        ];
+        for (name, request, expected) in cases {
+            assert_eq!(
+                target_of(&envelope(name, request.clone())),
+                expected,
+                "{name} {request}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_handled_event_name_is_classified() {
+        for name in HANDLED_EVENTS {
+            let request = json!({"userName": "bob", "groupName": "G", "policyArn": DENY, "serialNumber": "arn:aws:iam::123456789012:mfa/bob"});
+            assert_ne!(
+                target_of(&envelope(name, request)),
+                Target::Ignore(IgnoreReason::UnhandledEvent),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn failed_calls_other_accounts_and_own_calls_are_ignored() {
+        let mut failed = envelope("CreateLoginProfile", json!({"userName": "bob"}));
+        failed["detail"]["errorCode"] = json!("NoSuchEntityException");
+        assert_eq!(target_of(&failed), Target::Ignore(IgnoreReason::CallFailed));
+
+        let mut other = envelope("CreateLoginProfile", json!({"userName": "bob"}));
+        other["detail"]["recipientAccountId"] = json!("210987654321");
+        assert_eq!(
+            target_of(&other),
+            Target::Ignore(IgnoreReason::OtherAccount)
+        );
+
+        let mut own = envelope(
+            "AddUserToGroup",
+            json!({"userName": "bob", "groupName": "G"}),
+        );
+        own["detail"]["userIdentity"] = json!({
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::123456789012:assumed-role/mfa-enforcer/scheduled-audit",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": ROLE, "userName": "mfa-enforcer"}}
+        });
+        assert_eq!(target_of(&own), Target::Ignore(IgnoreReason::OwnCall));
+
+        // Another role in the same account is not us.
+        own["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+            json!("arn:aws:iam::123456789012:role/Admin");
+        assert_eq!(target_of(&own), users(&["bob"]));
+
+        // Without a known account or role, nothing is filtered on them.
+        let open = Context {
+            account_id: None,
+            own_role_arn: None,
+            ..context()
+        };
+        assert_eq!(
+            target(&parse(&other).unwrap(), &open).unwrap(),
+            users(&["bob"])
+        );
+    }
+
+    #[test]
+    fn callers_are_read_for_users_roles_and_root() {
+        let user = parse(&envelope("CreateUser", json!({"userName": "bob"}))).unwrap();
+        assert_eq!(user.caller.kind, "IAMUser");
+        assert_eq!(user.caller.user_name.as_deref(), Some("admin"));
+        assert_eq!(user.caller.role_arn, None);
+
+        let mut root = envelope("CreateUser", json!({"userName": "bob"}));
+        root["detail"]["userIdentity"] = json!({"type": "Root", "arn": "arn:aws:iam::123456789012:root", "accountId": "123456789012"});
+        let root = parse(&root).unwrap();
+        assert_eq!(root.caller.kind, "Root");
+        assert_eq!(root.caller.user_name, None);
+        // Root cannot omit userName on DeactivateMFADevice for a user: it is malformed.
+        let mut deactivate = envelope("DeactivateMFADevice", json!({"serialNumber": "s"}));
+        deactivate["detail"]["userIdentity"] =
+            json!({"type": "Root", "arn": "arn:aws:iam::123456789012:root"});
+        let err = target(&parse(&deactivate).unwrap(), &context()).unwrap_err();
+        assert!(err.to_string().contains("userName is missing"), "{err}");
+    }
+
+    #[test]
+    fn payloads_that_are_not_cloudtrail_iam_events_are_rejected_clearly() {
+        let cases = [
+            (
+                json!({"dry_run": true}),
+                "got detail-type (none) and source (none)",
+            ),
+            (
+                json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
+                "got detail-type \"Scheduled Event\" and source \"aws.events\"",
+            ),
+            (
+                json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.s3", "detail": {}}),
+                "source \"aws.s3\"",
+            ),
+        ];
+        for (payload, message) in cases {
+            let err = parse(&payload).unwrap_err();
+            assert!(matches!(err, EventError::NotCloudTrailIam(_)), "{err}");
+            assert!(err.to_string().contains(message), "{err}");
+        }
+        let mut no_name = envelope("CreateUser", json!({}));
+        no_name["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("eventName");
+        assert!(parse(&no_name)
+            .unwrap_err()
+            .to_string()
+            .contains("detail.eventName is missing"));
+
+        let no_user = envelope("CreateLoginProfile", json!({}));
+        let err = target(&parse(&no_user).unwrap(), &context()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed CloudTrail IAM event CreateLoginProfile: requestParameters.userName is missing"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! The event path: read live only what a CloudTrail event names, then the engine's common tail.
+//!
+//! Users named by an event are read live (the credential report can be hours old) and go
+//! through the same `evaluate`, `plan`, guard and `apply` as a whole-account run. The deny
+//! policy's default version is compared with the canonical document and restored when it
+//! differs. Exemptions and tampering are announced whatever else the run found.
+
+use crate::engine::{act, announce, decide, publish, EngineError, Ports};
+use crate::event::{IamEvent, Target};
+use crate::finding::{Action, ActionKind, Outcome};
+use crate::notify::{self, Alert};
+use crate::policy;
+use crate::ports::{AwsError, Notifier, PolicyWriter, RemediationWriter, TargetedReader};
+use crate::run_report::{DenyPolicyCheck, RunReport, Summary};
+use crate::settings::Settings;
+use crate::snapshot::{AccountSnapshot, IamGroup, UserFacts};
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+use std::collections::{BTreeSet, HashMap};
+use tracing::{info, warn};
+
+/// Handles one event that is not ignored: re-evaluates the users it names (or the members of
+/// the group it names), or checks the deny policy; then announces what must be announced.
+///
+/// `account_id` is the account the function runs in (the event's `recipientAccountId` once
+/// the handler has filtered other accounts out). Fails only when a read fails.
+pub async fn handle_event<R, W, N>(
+    ports: Ports<'_, R, W, N>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    event: &IamEvent,
+    target: &Target,
+) -> Result<RunReport, EngineError>
+where
+    R: TargetedReader,
+    W: RemediationWriter + PolicyWriter,
+    N: Notifier,
+{
+    let account_id = event.account_id.as_str();
+    let mut alerts_due = Vec::new();
+    let mut report = match target {
+        Target::Ignore(_) => empty_report(account_id, now, ports.writer.is_none()),
+        Target::Users {
+            users,
+            exemption_granted,
+        } => {
+            let report = audit_users(&ports, settings, now, account_id, users).await?;
+            if *exemption_granted {
+                alerts_due.extend(users.iter().map(|u| AlertDue::Exemption(u.clone())));
+            }
+            report
+        }
+        Target::GroupMembers { group, deleted } => {
+            let members = ports.reader.group_members(group).await?;
+            info!(
+                group,
+                members = members.as_ref().map_or(0, Vec::len),
+                deleted,
+                "re-evaluating the group's members"
+            );
+            if *deleted && settings.enforcement_group.as_deref() == Some(group.as_str()) {
+                alerts_due.push(AlertDue::GroupDeleted(group.clone()));
+            }
+            audit_users(
+                &ports,
+                settings,
+                now,
+                account_id,
+                &members.unwrap_or_default(),
+            )
+            .await?
+        }
+        Target::DenyPolicy => {
+            let report = check_deny_policy(&ports, settings, now, account_id).await?;
+            if report.deny_policy.as_ref().is_some_and(|c| !c.canonical) {
+                alerts_due.push(AlertDue::DenyPolicy);
+            }
+            report
+        }
+    };
+    report.event = Some(event.clone());
+    if let (Some(notifier), Some(topic)) = (ports.notifier, settings.topic_arn.as_deref()) {
+        for due in alerts_due {
+            let check = report.deny_policy.clone();
+            let alert = match &due {
+                AlertDue::Exemption(user) => Alert::ExemptionGranted { user },
+                AlertDue::GroupDeleted(group) => Alert::EnforcementGroupDeleted { group },
+                AlertDue::DenyPolicy => match &check {
+                    Some(c) => Alert::DenyPolicyChanged {
+                        policy_arn: &c.policy_arn,
+                        found_version: &c.default_version,
+                        action: c.actions.first(),
+                    },
+                    None => continue,
+                },
+            };
+            let message = notify::alert(account_id, event, &alert);
+            publish(notifier, topic, alert.kind(), &message, &mut report).await;
+        }
+    }
+    announce(ports.notifier, settings, &mut report).await;
+    Ok(report)
+}
+
+/// An alert decided before the report exists, rendered once it does.
+enum AlertDue {
+    Exemption(String),
+    GroupDeleted(String),
+    DenyPolicy,
+}
+
+fn empty_report(account_id: &str, now: DateTime<Utc>, dry_run: bool) -> RunReport {
+    RunReport {
+        account_id: account_id.to_string(),
+        generated_at: now,
+        report_generated_at: None,
+        dry_run,
+        summary: Summary::default(),
+        findings: Vec::new(),
+        notifications: Vec::new(),
+        event: None,
+        deny_policy: None,
+    }
+}
+
+/// Reads the named users live (and, once, the groups that carry the deny policy), then
+/// evaluates, plans and applies exactly as a whole-account run does.
+async fn audit_users<R, W, N>(
+    ports: &Ports<'_, R, W, N>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    account_id: &str,
+    users: &[String],
+) -> Result<RunReport, EngineError>
+where
+    R: TargetedReader,
+    W: RemediationWriter,
+{
+    let names: Vec<&String> = users.iter().collect::<BTreeSet<_>>().into_iter().collect();
+    if names.is_empty() {
+        return Ok(empty_report(account_id, now, ports.writer.is_none()));
+    }
+    let reader = ports.reader;
+    let reads = stream::iter(names.iter().copied())
+        .map(|name| async move { reader.user(name).await.map(|u| (name, u)) })
+        .buffered(settings.max_concurrency)
+        .collect::<Vec<_>>();
+    let (deny_groups, reads) =
+        tokio::join!(reader.groups_with_policy(&settings.deny_policy_arn), reads);
+    let deny_groups = deny_groups?;
+    let users = reads
+        .into_iter()
+        .map(|read| {
+            let (name, live) = read?;
+            Ok(match live {
+                Some(live) => UserFacts {
+                    name: live.iam.name.clone(),
+                    arn: live.iam.arn.clone(),
+                    is_root: false,
+                    created: live.iam.created,
+                    password_enabled: Some(live.state.password_enabled),
+                    mfa_active: live.state.mfa_active,
+                    iam: Some(live.iam),
+                },
+                None => {
+                    info!(user = %name, "no such user: nothing to enforce");
+                    UserFacts {
+                        name: name.clone(),
+                        arn: format!("arn:aws:iam::{account_id}:user/{name}"),
+                        is_root: false,
+                        created: None,
+                        password_enabled: Some(false),
+                        mfa_active: false,
+                        iam: None,
+                    }
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, AwsError>>()?;
+    let snapshot = AccountSnapshot {
+        account_id: account_id.to_string(),
+        report_generated_at: None,
+        users,
+        groups: deny_groups
+            .into_iter()
+            .map(|name| {
+                let group = IamGroup {
+                    name: name.clone(),
+                    attached_policy_arns: vec![settings.deny_policy_arn.clone()],
+                };
+                (name, group)
+            })
+            .collect::<HashMap<_, _>>(),
+    };
+    let (findings, plan) = decide(&snapshot, settings, now, ports.writer.is_none());
+    Ok(act(ports.writer, &snapshot, findings, plan, settings, now).await)
+}
+
+/// Compares the deny policy's default version with the canonical document; when they differ,
+/// makes the canonical document the default again (pruning the oldest non-default version
+/// when IAM's limit of five is reached), unless this is a dry run.
+async fn check_deny_policy<R, W, N>(
+    ports: &Ports<'_, R, W, N>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    account_id: &str,
+) -> Result<RunReport, EngineError>
+where
+    R: TargetedReader,
+    W: PolicyWriter,
+{
+    let arn = settings.deny_policy_arn.as_str();
+    let found = ports.reader.policy_versions(arn).await?;
+    let default_version = found
+        .versions
+        .iter()
+        .find(|v| v.is_default)
+        .map(|v| v.id.clone())
+        .unwrap_or_default();
+    let canonical = policy::is_canonical(&found.default_document);
+    let mut actions = Vec::new();
+    if canonical {
+        info!(policy = arn, version = %default_version, "deny policy is canonical");
+    } else {
+        warn!(policy = arn, version = %default_version, "deny policy's default version is not the canonical document");
+        let prune = policy::version_to_prune(
+            found
+                .versions
+                .iter()
+                .map(|v| (v.id.as_str(), v.is_default, v.created)),
+        );
+        let mut action = Action {
+            kind: ActionKind::RestoreDenyPolicy,
+            target: arn.to_string(),
+            outcome: Outcome::Planned,
+            error: None,
+            detail: prune.map(|v| format!("prunes {v}")),
+        };
+        if let Some(writer) = ports.writer {
+            let restored = async {
+                if let Some(version) = prune {
+                    writer.delete_policy_version(arn, version).await?;
+                }
+                let document = policy::deny_policy_document().to_string();
+                writer.create_default_policy_version(arn, &document).await
+            }
+            .await;
+            match restored {
+                Ok(version) => {
+                    info!(policy = arn, new_version = %version, "deny policy restored");
+                    action.outcome = Outcome::Applied;
+                    action.detail = Some(match prune {
+                        Some(pruned) => format!("new default {version}; pruned {pruned}"),
+                        None => format!("new default {version}"),
+                    });
+                }
+                Err(e) => {
+                    warn!(policy = arn, error = %e, "restoring the deny policy failed");
+                    action.outcome = Outcome::Failed;
+                    action.error = Some(e.to_string());
+                }
+            }
+        }
+        actions.push(action);
+    }
+    let mut report = empty_report(account_id, now, ports.writer.is_none());
+    for action in &actions {
+        report.summary.count_action(action.outcome);
+    }
+    report.deny_policy = Some(DenyPolicyCheck {
+        policy_arn: arn.to_string(),
+        default_version,
+        canonical,
+        actions,
+    });
+    Ok(report)
+}
