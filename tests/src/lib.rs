@@ -391,6 +391,21 @@ impl Account {
         }
     }
 
+    /// Settings for this account: its deny policy, the enforcement group, its topic, and
+    /// `extra` variables on top (`("DRY_RUN", "false")`...).
+    pub fn settings(&self, extra: &[(&str, &str)]) -> mfa_enforcer::settings::Settings {
+        let mut vars = std::collections::BTreeMap::from([
+            ("DENY_POLICY_ARN".to_string(), self.deny_policy_arn.clone()),
+            ("ENFORCEMENT_GROUP".to_string(), GROUP.to_string()),
+            ("TOPIC_ARN".to_string(), self.topic_arn.clone()),
+        ]);
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let raw = mfa_enforcer::settings::RawSettings::from_lookup(|k| vars.get(k).cloned());
+        mfa_enforcer::settings::Settings::parse(&raw).unwrap()
+    }
+
     /// Creates and enables a virtual MFA device for a user.
     pub async fn enable_mfa(&self, name: &str) {
         let device = self

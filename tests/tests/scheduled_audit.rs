@@ -7,7 +7,7 @@ use mfa_enforcer::aws::Clients;
 use mfa_enforcer::finding::Status;
 use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::run_report::{RunReport, Verdict};
-use mfa_enforcer::settings::{RawSettings, Settings};
+use mfa_enforcer::settings::Settings;
 use mfa_enforcer_tests::runtime_api::{Answer, RuntimeApi};
 use mfa_enforcer_tests::{binary, fixture, Account, Moto, UserSpec, GROUP};
 use scheduled_audit::{handle, App, HandlerError};
@@ -45,21 +45,6 @@ async fn seed(moto: &Moto) -> Account {
         account.user(name, spec).await;
     }
     account
-}
-
-fn settings(account: &Account, extra: &[(&str, &str)]) -> Settings {
-    let mut vars: BTreeMap<String, String> = BTreeMap::from([
-        (
-            "DENY_POLICY_ARN".to_string(),
-            account.deny_policy_arn.clone(),
-        ),
-        ("ENFORCEMENT_GROUP".to_string(), GROUP.to_string()),
-        ("TOPIC_ARN".to_string(), account.topic_arn.clone()),
-    ]);
-    for (k, v) in extra {
-        vars.insert(k.to_string(), v.to_string());
-    }
-    Settings::parse(&RawSettings::from_lookup(|k| vars.get(k).cloned())).unwrap()
 }
 
 async fn invoke(
@@ -105,7 +90,7 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
     let account = seed(&moto).await;
     moto.reset_recording();
 
-    let report = invoke(&moto, settings(&account, &[]), json!({"dry_run": false}))
+    let report = invoke(&moto, account.settings(&[]), json!({"dry_run": false}))
         .await
         .unwrap();
     let requests = moto.recorded_actions();
@@ -194,7 +179,7 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
 
     // Second run: everyone is compliant or contained, no write, nothing to announce.
     moto.reset_recording();
-    let again = invoke(&moto, settings(&account, &[]), json!({"dry_run": false}))
+    let again = invoke(&moto, account.settings(&[]), json!({"dry_run": false}))
         .await
         .unwrap();
     use Status::*;
@@ -231,7 +216,7 @@ async fn dry_run_plans_the_same_actions_and_writes_nothing() {
     moto.reset_recording();
     let dry = invoke(
         &moto,
-        settings(&account, &[("REMEDIATION", "both")]),
+        account.settings(&[("REMEDIATION", "both")]),
         json!({"dry_run": true}),
     )
     .await
@@ -257,7 +242,7 @@ async fn dry_run_plans_the_same_actions_and_writes_nothing() {
     // The enforce run applies exactly what the dry run planned.
     let wet = invoke(
         &moto,
-        settings(&account, &[("REMEDIATION", "both")]),
+        account.settings(&[("REMEDIATION", "both")]),
         json!({"dry_run": false}),
     )
     .await
@@ -301,7 +286,7 @@ async fn guard_trips_above_the_limit_writes_nothing_and_alerts() {
     moto.reset_recording();
     let report = invoke(
         &moto,
-        settings(&account, &[("MAX_ENFORCEMENTS_PER_RUN", "3")]),
+        account.settings(&[("MAX_ENFORCEMENTS_PER_RUN", "3")]),
         json!({"dry_run": false}),
     )
     .await
@@ -332,19 +317,15 @@ async fn scheduled_event_follows_dry_run_setting_and_bad_payloads_are_rejected()
     let account = seed(&moto).await;
     let scheduled: Value = serde_json::from_str(&fixture("events/scheduled-event.json")).unwrap();
     // DRY_RUN defaults to true: a fresh deployment writes nothing.
-    let report = invoke(&moto, settings(&account, &[]), scheduled.clone())
+    let report = invoke(&moto, account.settings(&[]), scheduled.clone())
         .await
         .unwrap();
     assert!(report.dry_run);
-    let report = invoke(
-        &moto,
-        settings(&account, &[("DRY_RUN", "false")]),
-        scheduled,
-    )
-    .await
-    .unwrap();
+    let report = invoke(&moto, account.settings(&[("DRY_RUN", "false")]), scheduled)
+        .await
+        .unwrap();
     assert_eq!(report.summary.actions_applied, 4);
-    let err = invoke(&moto, settings(&account, &[]), json!({"dry-run": false}))
+    let err = invoke(&moto, account.settings(&[]), json!({"dry-run": false}))
         .await
         .unwrap_err();
     assert!(
@@ -377,7 +358,7 @@ async fn cli_and_lambda_handler_give_the_same_findings_and_exit_codes_follow_the
     );
     let from_cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     let from_lambda = serde_json::to_value(
-        invoke(&moto, settings(&account, &[]), json!({"dry_run": true}))
+        invoke(&moto, account.settings(&[]), json!({"dry_run": true}))
             .await
             .unwrap(),
     )

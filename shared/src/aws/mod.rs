@@ -5,7 +5,7 @@ mod errors;
 mod iam;
 mod sns;
 
-pub use iam::{IamReader, IamWriter};
+pub use iam::{decode_policy_document, IamReader, IamWriter};
 pub use sns::{message_body, SnsNotifier, MAX_MESSAGE_BYTES};
 
 use aws_config::retry::RetryConfig;

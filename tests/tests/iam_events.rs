@@ -1,0 +1,477 @@
+//! Event runs against a real moto server: the iam-events handler fed real-format CloudTrail
+//! envelopes (tests/fixtures/events/cloudtrail), and its binary through the Lambda Runtime API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use iam_events::{handle, App, HandlerError, OwnRole, Response};
+use lambda_runtime::{Context, LambdaEvent};
+use mfa_enforcer::aws::Clients;
+use mfa_enforcer::event::{self, IgnoreReason, Target};
+use mfa_enforcer::finding::{ActionKind, Outcome, Status};
+use mfa_enforcer::policy::{deny_policy_document, is_canonical};
+use mfa_enforcer::run_report::RunReport;
+use mfa_enforcer::settings::Settings;
+use mfa_enforcer_tests::runtime_api::{Answer, RuntimeApi};
+use mfa_enforcer_tests::{binary, fixture, Account, Moto, UserSpec, ACCOUNT, GROUP};
+use serde_json::Value;
+use std::process::Command;
+use std::time::Duration;
+
+/// The enforcer's role in the fixtures (`add-user-to-group-by-enforcer.json`).
+const ENFORCER_ROLE: &str = "arn:aws:iam::123456789012:role/mfa-enforcer-EnforcerRole-1A2B3C4D5E6F";
+const EXEMPT: &str = "mfa-enforcer:exempt";
+const ENFORCE: &[(&str, &str)] = &[("DRY_RUN", "false")];
+
+fn cloudtrail(name: &str) -> Value {
+    serde_json::from_str(&fixture(&format!("events/cloudtrail/{name}"))).unwrap()
+}
+
+async fn seeded() -> (Moto, Account) {
+    let moto = Moto::start();
+    let account = Account::seed(
+        &moto.sdk_config().await,
+        &deny_policy_document().to_string(),
+    )
+    .await;
+    (moto, account)
+}
+
+async fn invoke(moto: &Moto, settings: Settings, payload: Value) -> Result<Response, HandlerError> {
+    let clients = Clients::new(&moto.sdk_config().await);
+    let app = App::new(settings, OwnRole(Some(ENFORCER_ROLE.into())), &clients);
+    let mut context = Context::default();
+    context.invoked_function_arn =
+        format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:iam-events");
+    handle(&app, LambdaEvent::new(payload, context)).await
+}
+
+async fn report_of(moto: &Moto, settings: Settings, fixture_name: &str) -> RunReport {
+    match invoke(moto, settings, cloudtrail(fixture_name))
+        .await
+        .unwrap()
+    {
+        Response::Report(report) => *report,
+        other => panic!("{fixture_name}: expected a report, got {other:?}"),
+    }
+}
+
+/// Messages that reached the queue, as (event_type attribute, parsed JSON body).
+async fn messages(account: &Account) -> Vec<(String, Value)> {
+    account
+        .drain_queue()
+        .await
+        .into_iter()
+        .map(|envelope| {
+            let kind = envelope["MessageAttributes"]["event_type"]["Value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let body = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+            (kind, body)
+        })
+        .collect()
+}
+
+#[test]
+fn every_fixture_leads_where_the_readme_says() {
+    let context = event::Context {
+        account_id: Some(ACCOUNT.into()),
+        own_role_arn: Some(ENFORCER_ROLE.into()),
+        deny_policy_arn: format!("arn:aws:iam::{ACCOUNT}:policy/DenyWithoutMFA"),
+        exempt_tag_key: EXEMPT.into(),
+    };
+    let nina = || Target::Users {
+        users: vec!["nina".into()],
+        exemption_granted: false,
+    };
+    let group = |deleted| Target::GroupMembers {
+        group: GROUP.into(),
+        deleted,
+    };
+    let cases = [
+        ("create-user.json", nina()),
+        ("create-login-profile.json", nina()),
+        ("update-login-profile.json", nina()),
+        ("deactivate-mfa-device.json", nina()),
+        ("delete-virtual-mfa-device.json", nina()),
+        ("enable-mfa-device.json", nina()),
+        ("add-user-to-group.json", nina()),
+        ("remove-user-from-group.json", nina()),
+        ("detach-user-policy.json", nina()),
+        (
+            "tag-user-exempt.json",
+            Target::Users {
+                users: vec!["nina".into()],
+                exemption_granted: true,
+            },
+        ),
+        ("untag-user.json", nina()),
+        ("detach-group-policy.json", group(false)),
+        ("delete-group.json", group(true)),
+        ("create-policy-version.json", Target::DenyPolicy),
+        ("set-default-policy-version.json", Target::DenyPolicy),
+        ("delete-policy-version.json", Target::DenyPolicy),
+        (
+            "create-login-profile-failed.json",
+            Target::Ignore(IgnoreReason::CallFailed),
+        ),
+        (
+            "create-login-profile-other-account.json",
+            Target::Ignore(IgnoreReason::OtherAccount),
+        ),
+        (
+            "add-user-to-group-by-enforcer.json",
+            Target::Ignore(IgnoreReason::OwnCall),
+        ),
+        (
+            "create-access-key.json",
+            Target::Ignore(IgnoreReason::UnhandledEvent),
+        ),
+    ];
+    let mut covered: Vec<String> = Vec::new();
+    for (name, expected) in cases {
+        let parsed = event::parse(&cloudtrail(name)).unwrap();
+        assert_eq!(
+            event::target(&parsed, &context).unwrap(),
+            expected,
+            "{name}"
+        );
+        covered.push(parsed.name);
+    }
+    for handled in event::HANDLED_EVENTS {
+        assert!(
+            covered.iter().any(|c| c == handled),
+            "no fixture for {handled}"
+        );
+    }
+    // The callers in the fixtures: an IAM user, an SSO role, root.
+    let kinds: Vec<String> = [
+        "create-user.json",
+        "create-login-profile.json",
+        "update-login-profile.json",
+    ]
+    .iter()
+    .map(|f| event::parse(&cloudtrail(f)).unwrap().caller.kind)
+    .collect();
+    assert_eq!(kinds, ["IAMUser", "AssumedRole", "Root"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_login_profile_without_mfa_is_denied_in_one_invocation() {
+    let (moto, account) = seeded().await;
+    account.user("nina", UserSpec::console()).await;
+    moto.reset_recording();
+
+    let report = report_of(
+        &moto,
+        account.settings(ENFORCE),
+        "create-login-profile.json",
+    )
+    .await;
+    let calls = moto.recorded_actions();
+
+    assert_eq!(report.findings.len(), 1);
+    let nina = &report.findings[0];
+    assert_eq!(
+        (nina.user.as_str(), nina.status),
+        ("nina", Status::NonCompliant)
+    );
+    assert_eq!(nina.actions.len(), 1);
+    assert_eq!(
+        (nina.actions[0].kind, nina.actions[0].outcome),
+        (ActionKind::AttachDenyPolicy, Outcome::Applied)
+    );
+    assert_eq!(report.event.as_ref().unwrap().name, "CreateLoginProfile");
+    assert_eq!(
+        account.attached("nina").await,
+        vec![account.deny_policy_arn.clone()]
+    );
+
+    // Only what one user needs: no credential report, no whole-account read.
+    let mut sorted = calls.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "iam:AttachUserPolicy",
+            "iam:GetLoginProfile",
+            "iam:GetUser",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListEntitiesForPolicy",
+            "iam:ListGroupsForUser",
+            "iam:ListMFADevices",
+            "sns:Publish",
+        ],
+        "{calls:?}"
+    );
+    let notes = messages(&account).await;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].0, "run_summary");
+    assert_eq!(notes[0].1["non_compliant"][0]["user"], "nina");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_user_without_a_login_profile_is_not_applicable_and_dry_run_writes_nothing() {
+    let (moto, account) = seeded().await;
+    account.user("nina", UserSpec::api_only()).await;
+    let report = report_of(&moto, account.settings(ENFORCE), "create-user.json").await;
+    assert_eq!(report.findings[0].status, Status::NotApplicable);
+    assert!(report.findings[0].actions.is_empty());
+
+    // The login profile arrives; DRY_RUN defaults to true: planned, not written.
+    account
+        .iam
+        .create_login_profile()
+        .user_name("nina")
+        .password("Pw-nina-123!")
+        .send()
+        .await
+        .unwrap();
+    moto.reset_recording();
+    let report = report_of(&moto, account.settings(&[]), "create-login-profile.json").await;
+    assert!(report.dry_run);
+    assert_eq!(report.findings[0].actions[0].outcome, Outcome::Planned);
+    assert!(
+        moto.recorded_iam_writes().is_empty(),
+        "{:?}",
+        moto.recorded_iam_writes()
+    );
+    assert!(account.attached("nina").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn detaching_the_deny_policy_from_a_user_is_undone() {
+    let (moto, account) = seeded().await;
+    account.user("nina", UserSpec::console().deny()).await;
+    account
+        .iam
+        .detach_user_policy()
+        .user_name("nina")
+        .policy_arn(&account.deny_policy_arn)
+        .send()
+        .await
+        .unwrap();
+    let report = report_of(&moto, account.settings(ENFORCE), "detach-user-policy.json").await;
+    assert_eq!(report.findings[0].actions[0].outcome, Outcome::Applied);
+    assert_eq!(
+        account.attached("nina").await,
+        vec![account.deny_policy_arn.clone()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn detaching_the_deny_policy_from_a_group_denies_its_members_directly() {
+    let (moto, account) = seeded().await;
+    account.user("nina", UserSpec::console().group(GROUP)).await;
+    account
+        .user("omar", UserSpec::console().mfa().group(GROUP))
+        .await;
+    account
+        .iam
+        .detach_group_policy()
+        .group_name(GROUP)
+        .policy_arn(&account.deny_policy_arn)
+        .send()
+        .await
+        .unwrap();
+    moto.reset_recording();
+    let report = report_of(&moto, account.settings(ENFORCE), "detach-group-policy.json").await;
+    let by_user: Vec<(&str, Status)> = report
+        .findings
+        .iter()
+        .map(|f| (f.user.as_str(), f.status))
+        .collect();
+    assert_eq!(
+        by_user,
+        [("nina", Status::NonCompliant), ("omar", Status::Compliant)]
+    );
+    assert_eq!(
+        account.attached("nina").await,
+        vec![account.deny_policy_arn.clone()]
+    );
+    assert!(account.attached("omar").await.is_empty());
+    assert_eq!(moto.recorded_iam_writes(), ["iam:AttachUserPolicy"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tampered_default_version_is_restored_pruning_the_oldest_and_announced() {
+    let (moto, account) = seeded().await;
+    let tampered =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    // v1 (canonical) and four tampered versions fill IAM's five; v5 is the default, v1 the oldest.
+    for _ in 0..4 {
+        account
+            .iam
+            .create_policy_version()
+            .policy_arn(&account.deny_policy_arn)
+            .policy_document(tampered)
+            .set_as_default(true)
+            .send()
+            .await
+            .unwrap();
+    }
+    let report = report_of(
+        &moto,
+        account.settings(ENFORCE),
+        "create-policy-version.json",
+    )
+    .await;
+    let check = report.deny_policy.as_ref().unwrap();
+    assert!(!check.canonical);
+    assert_eq!(check.default_version, "v5");
+    assert_eq!(check.actions[0].kind, ActionKind::RestoreDenyPolicy);
+    assert_eq!(check.actions[0].outcome, Outcome::Applied);
+    assert_eq!(
+        check.actions[0].detail.as_deref(),
+        Some("new default v6; pruned v1")
+    );
+    assert_eq!(report.summary.actions_applied, 1);
+
+    let versions = account
+        .iam
+        .list_policy_versions()
+        .policy_arn(&account.deny_policy_arn)
+        .send()
+        .await
+        .unwrap()
+        .versions
+        .unwrap();
+    let ids: Vec<&str> = versions
+        .iter()
+        .filter_map(|v| v.version_id.as_deref())
+        .collect();
+    assert_eq!(ids.len(), 5);
+    assert!(!ids.contains(&"v1"), "{ids:?}");
+    let default = versions.iter().find(|v| v.is_default_version).unwrap();
+    assert_eq!(default.version_id.as_deref(), Some("v6"));
+    let document = account
+        .iam
+        .get_policy_version()
+        .policy_arn(&account.deny_policy_arn)
+        .version_id("v6")
+        .send()
+        .await
+        .unwrap()
+        .policy_version
+        .unwrap()
+        .document
+        .unwrap();
+    assert!(is_canonical(&mfa_enforcer::aws::decode_policy_document(
+        &document
+    )));
+
+    let notes = messages(&account).await;
+    let alert = notes
+        .iter()
+        .find(|(kind, _)| kind == "deny_policy_changed")
+        .unwrap();
+    assert_eq!(alert.1["severity"], "critical");
+    assert_eq!(alert.1["found_version"], "v5");
+    assert_eq!(alert.1["action"]["outcome"], "applied");
+
+    // The event of our own restore finds the canonical document: nothing more to do.
+    moto.reset_recording();
+    let again = report_of(
+        &moto,
+        account.settings(ENFORCE),
+        "set-default-policy-version.json",
+    )
+    .await;
+    assert!(again.deny_policy.as_ref().unwrap().canonical);
+    assert!(moto.recorded_iam_writes().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exempt_users_are_untouched_and_every_exemption_is_announced() {
+    let (moto, account) = seeded().await;
+    account
+        .user("nina", UserSpec::console().tag(EXEMPT, "true"))
+        .await;
+    moto.reset_recording();
+    let report = report_of(&moto, account.settings(ENFORCE), "tag-user-exempt.json").await;
+    assert_eq!(report.findings[0].status, Status::Exempt);
+    assert!(report.findings[0].actions.is_empty());
+    let report = report_of(
+        &moto,
+        account.settings(ENFORCE),
+        "create-login-profile.json",
+    )
+    .await;
+    assert_eq!(report.findings[0].status, Status::Exempt);
+    assert!(moto.recorded_iam_writes().is_empty());
+    assert!(account.attached("nina").await.is_empty());
+
+    let notes = messages(&account).await;
+    let kinds: Vec<&str> = notes.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["exemption_granted"], "only the exemption is news");
+    assert_eq!(notes[0].1["user"], "nina");
+    assert_eq!(
+        notes[0].1["event"]["caller"]["arn"],
+        "arn:aws:iam::123456789012:user/admin"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ignored_events_make_no_calls_and_bad_payloads_are_rejected() {
+    let (moto, account) = seeded().await;
+    moto.reset_recording();
+    for (name, reason) in [
+        ("create-login-profile-failed.json", "call_failed"),
+        ("create-login-profile-other-account.json", "other_account"),
+        ("add-user-to-group-by-enforcer.json", "own_call"),
+        ("create-access-key.json", "unhandled_event"),
+    ] {
+        let response = invoke(&moto, account.settings(ENFORCE), cloudtrail(name))
+            .await
+            .unwrap();
+        let json = serde_json::to_value(&response).unwrap();
+        assert_eq!(json["ignored"], reason, "{name}");
+    }
+    assert!(
+        moto.recorded_actions().is_empty(),
+        "{:?}",
+        moto.recorded_actions()
+    );
+
+    let scheduled: Value = serde_json::from_str(&fixture("events/scheduled-event.json")).unwrap();
+    let err = invoke(&moto, account.settings(ENFORCE), scheduled)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HandlerError::BadEvent(_)));
+    assert!(
+        err.to_string().contains("not a CloudTrail IAM event"),
+        "{err}"
+    );
+    assert_eq!(lambda_runtime::Diagnostic::from(err).error_type, "BadEvent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_binary_handles_a_cloudtrail_fixture_through_the_runtime_api() {
+    let (moto, account) = seeded().await;
+    account.user("nina", UserSpec::console()).await;
+    let api = RuntimeApi::serve(fixture("events/cloudtrail/create-login-profile.json"));
+    let mut child = Command::new(binary("iam-events", "iam-events"))
+        .env_clear()
+        .envs(moto.env())
+        .envs(api.env())
+        .env("DENY_POLICY_ARN", &account.deny_policy_arn)
+        .env("ENFORCEMENT_GROUP", GROUP)
+        .env("TOPIC_ARN", &account.topic_arn)
+        .env("ENFORCER_ROLE_ARN", ENFORCER_ROLE)
+        .env("DRY_RUN", "false")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let answer = api.answer(Duration::from_secs(60));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let Some(Answer::Response(body)) = answer else {
+        panic!("expected a response, got {answer:?}")
+    };
+    let report: RunReport = serde_json::from_str(&body).unwrap();
+    assert_eq!(report.findings[0].user, "nina");
+    assert_eq!(report.findings[0].actions[0].outcome, Outcome::Applied);
+    assert_eq!(
+        account.attached("nina").await,
+        vec![account.deny_policy_arn.clone()]
+    );
+}
