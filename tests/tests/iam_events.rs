@@ -475,3 +475,71 @@ async fn lambda_binary_handles_a_cloudtrail_fixture_through_the_runtime_api() {
         vec![account.deny_policy_arn.clone()]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_user_event_re_evaluates_the_named_user_against_moto() {
+    let (moto, account) = seeded().await;
+    account.user("nina", UserSpec::console()).await;
+    for name in [
+        "create-user.json",
+        "update-login-profile.json",
+        "deactivate-mfa-device.json",
+        "delete-virtual-mfa-device.json",
+        "enable-mfa-device.json",
+        "add-user-to-group.json",
+        "remove-user-from-group.json",
+        "untag-user.json",
+    ] {
+        let report = report_of(&moto, account.settings(ENFORCE), name).await;
+        assert_eq!(report.findings.len(), 1, "{name}");
+        assert_eq!(report.findings[0].user, "nina", "{name}");
+        assert_eq!(
+            report.findings[0].actions[0].outcome,
+            Outcome::Applied,
+            "{name}"
+        );
+        assert_eq!(
+            account.attached("nina").await,
+            vec![account.deny_policy_arn.clone()],
+            "{name}"
+        );
+        // Undo, so that the next event has something to enforce.
+        account
+            .iam
+            .detach_user_policy()
+            .user_name("nina")
+            .policy_arn(&account.deny_policy_arn)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_the_enforcement_group_is_announced() {
+    let (moto, account) = seeded().await;
+    account
+        .iam
+        .detach_group_policy()
+        .group_name(GROUP)
+        .policy_arn(&account.deny_policy_arn)
+        .send()
+        .await
+        .unwrap();
+    account
+        .iam
+        .delete_group()
+        .group_name(GROUP)
+        .send()
+        .await
+        .unwrap();
+    moto.reset_recording();
+    let report = report_of(&moto, account.settings(ENFORCE), "delete-group.json").await;
+    assert!(report.findings.is_empty());
+    assert!(moto.recorded_iam_writes().is_empty());
+    let notes = messages(&account).await;
+    let kinds: Vec<&str> = notes.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["enforcement_group_deleted"]);
+    assert_eq!(notes[0].1["group"], GROUP);
+    assert_eq!(notes[0].1["severity"], "critical");
+}
