@@ -117,6 +117,12 @@ pub struct SettingFlags {
     /// IAM calls in flight at once [default: 8].
     #[arg(long, env = "MAX_CONCURRENCY", value_name = "N")]
     pub max_concurrency: Option<String>,
+    /// User tag whose value (an address) is sent as the `recipient` attribute [default: email].
+    #[arg(long, env = "RECIPIENT_TAG_KEY", value_name = "KEY")]
+    pub recipient_tag_key: Option<String>,
+    /// Remind a user still in_grace or enforced at most this often [default: 24].
+    #[arg(long, env = "REMIND_AFTER_HOURS", value_name = "HOURS")]
+    pub remind_after_hours: Option<String>,
 }
 
 /// Flags of `show`.
@@ -146,6 +152,8 @@ impl SettingFlags {
             report_max_age_minutes: v(&self.report_max_age_minutes),
             confirm_after_minutes: v(&self.confirm_after_minutes),
             max_concurrency: v(&self.max_concurrency),
+            recipient_tag_key: v(&self.recipient_tag_key),
+            remind_after_hours: v(&self.remind_after_hours),
         }
     }
 }

@@ -5,8 +5,10 @@
 //! failed.
 
 use crate::evaluate::{evaluate, evaluate_user};
-use crate::finding::{Finding, Outcome};
-use crate::notify;
+use crate::event::IamEvent;
+use crate::finding::{Finding, Outcome, Status};
+use crate::notices::{plan_notices, NoticeKind, NoticeMemory};
+use crate::notify::{self, Alert};
 use crate::plan::{plan, Plan, UserPlan};
 use crate::ports::{AccountReader, AwsError, LiveUserState, Notifier, RemediationWriter};
 use crate::report::{self, ReportError};
@@ -126,7 +128,15 @@ where
         .await;
     }
     let mut report = act(ports.writer, &snapshot, findings, plan, settings, now).await;
-    announce(ports.notifier, settings, &mut report).await;
+    announce(
+        ports.writer,
+        ports.notifier,
+        settings,
+        now,
+        &mut report,
+        Vec::new(),
+    )
+    .await;
     Ok(report)
 }
 
@@ -171,16 +181,152 @@ pub(crate) async fn act<W: RemediationWriter>(
     }
 }
 
-/// Publishes the run summary when one is due and a topic is configured, then logs the end.
-pub(crate) async fn announce<N: Notifier>(
+/// A message about to be published, and what to remember once it is.
+pub(crate) struct Outgoing {
+    /// `kind` of its notification record.
+    pub kind: String,
+    /// The user it is about (a notice).
+    pub user: Option<String>,
+    /// The message.
+    pub message: notify::Notification,
+    /// For a user's notice: the status to record on the user once it is published.
+    pub remember: Option<Status>,
+}
+
+impl Outgoing {
+    /// An alert.
+    pub fn alert(account_id: &str, event: Option<&IamEvent>, alert: &Alert<'_>) -> Outgoing {
+        Outgoing {
+            kind: alert.kind().to_string(),
+            user: None,
+            message: notify::alert(account_id, event, alert),
+            remember: None,
+        }
+    }
+}
+
+/// The alerts a finished run raises by itself: guard tripped, writes failed, root without MFA.
+fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
+    let mut alerts = Vec::new();
+    let s = &report.summary;
+    let account = report.account_id.as_str();
+    if s.guard_tripped {
+        let alert = Alert::GuardTripped {
+            would_enforce: s.users_to_enforce,
+            limit: s.max_enforcements_per_run,
+        };
+        alerts.push(Outgoing::alert(account, report.event.as_ref(), &alert));
+    }
+    let failures: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .flat_map(|f| {
+            f.actions
+                .iter()
+                .filter(|a| a.outcome == Outcome::Failed)
+                .map(|a| (f.user.clone(), a.error.clone().unwrap_or_default()))
+        })
+        .collect();
+    if !failures.is_empty() {
+        let alert = Alert::WritesFailed {
+            failures: &failures,
+        };
+        alerts.push(Outgoing::alert(account, report.event.as_ref(), &alert));
+    }
+    if report
+        .findings
+        .iter()
+        .any(|f| f.facts.is_root && f.status == Status::NonCompliant)
+    {
+        alerts.push(Outgoing::alert(account, None, &Alert::RootWithoutMfa));
+    }
+    alerts
+}
+
+/// Tells whoever must hear about the run, when a topic is configured: alerts (the run's own
+/// and `extra` ones), each user whose status changed or who is due a reminder (not in a dry
+/// run or when the guard tripped: nothing is recorded then, so notices would repeat), and
+/// the run summary when one is
+/// due; all in as few requests as SNS allows. Each published notice is then remembered on
+/// the user's tags. Every message and memory write is recorded in the report; a failure fails
+/// the run but never undoes an enforcement.
+pub(crate) async fn announce<W: RemediationWriter, N: Notifier>(
+    writer: Option<&W>,
     notifier: Option<&N>,
     settings: &Settings,
+    now: DateTime<Utc>,
     report: &mut RunReport,
+    extra: Vec<Outgoing>,
 ) {
     if let (Some(notifier), Some(topic)) = (notifier, settings.topic_arn.as_deref()) {
+        let mut outgoing = run_alerts(report);
+        outgoing.extend(extra);
+        let mut record_only = Vec::new();
+        // A tripped guard means nothing is written, not even a notice's memory; the alert
+        // goes to the security team instead.
+        if writer.is_some() && !report.summary.guard_tripped {
+            for notice in plan_notices(&report.findings, now, settings.remind_after) {
+                let finding = &report.findings[notice.finding];
+                if notice.kind == NoticeKind::RecordOnly {
+                    record_only.push((finding.user.clone(), notice.status));
+                    continue;
+                }
+                let reminder = notice.kind == NoticeKind::Reminder;
+                outgoing.push(Outgoing {
+                    kind: notify::user_event_type(notice.status).to_string(),
+                    user: Some(finding.user.clone()),
+                    message: notify::user_notice(
+                        &report.account_id,
+                        finding,
+                        notice.status,
+                        reminder,
+                        settings.grace_period,
+                    ),
+                    remember: Some(notice.status),
+                });
+            }
+        }
         if notify::run_summary_due(report) {
-            let message = notify::run_summary(report);
-            publish(notifier, topic, notify::RUN_SUMMARY, &message, report).await;
+            outgoing.push(Outgoing {
+                kind: notify::RUN_SUMMARY.to_string(),
+                user: None,
+                message: notify::run_summary(report),
+                remember: None,
+            });
+        }
+        let messages: Vec<notify::Notification> =
+            outgoing.iter().map(|o| o.message.clone()).collect();
+        if !messages.is_empty() {
+            info!(messages = messages.len(), "publishing");
+        }
+        let results = notifier.publish_batch(topic, &messages).await;
+        let mut remember = record_only;
+        for (out, result) in outgoing.into_iter().zip(results) {
+            if let (Ok(_), Some(user), Some(status)) = (&result, &out.user, out.remember) {
+                remember.push((user.clone(), status));
+            }
+            report.record_notification(record(out.kind, out.user, result));
+        }
+        if let Some(writer) = writer {
+            let written: Vec<_> = stream::iter(remember)
+                .map(|(user, status)| async move {
+                    let tags = NoticeMemory::tags(status, now);
+                    let result = writer.tag_user(&user, &tags).await;
+                    (user, result)
+                })
+                .buffer_unordered(settings.max_concurrency)
+                .collect()
+                .await;
+            for (user, result) in written {
+                if let Err(e) = result {
+                    error!(user = %user, error = %e, "recording the notice on the user failed");
+                    report.record_notification(record(
+                        "notice_memory".to_string(),
+                        Some(user),
+                        Err(e),
+                    ));
+                }
+            }
         }
     }
     let s = &report.summary;
@@ -192,6 +338,32 @@ pub(crate) async fn announce<N: Notifier>(
         guard_tripped = s.guard_tripped,
         "run finished"
     );
+}
+
+fn record(
+    kind: String,
+    user: Option<String>,
+    result: Result<String, AwsError>,
+) -> NotificationRecord {
+    match result {
+        Ok(id) => NotificationRecord {
+            kind,
+            user,
+            outcome: Outcome::Applied,
+            message_id: Some(id),
+            error: None,
+        },
+        Err(e) => {
+            error!(kind, error = %e, "publishing a notification failed");
+            NotificationRecord {
+                kind,
+                user,
+                outcome: Outcome::Failed,
+                message_id: None,
+                error: Some(e.to_string()),
+            }
+        }
+    }
 }
 
 fn log_plan(plan: &Plan, dry_run: bool) {
@@ -346,34 +518,6 @@ async fn apply<W: RemediationWriter>(writer: &W, plan: &mut Plan, settings: &Set
     }
 }
 
-/// Publishes one message and records its outcome in the report (a failure fails the run).
-pub(crate) async fn publish<N: Notifier>(
-    notifier: &N,
-    topic: &str,
-    kind: &str,
-    message: &notify::Notification,
-    report: &mut RunReport,
-) {
-    let record = match notifier.publish(topic, message).await {
-        Ok(id) => NotificationRecord {
-            kind: kind.to_string(),
-            outcome: Outcome::Applied,
-            message_id: Some(id),
-            error: None,
-        },
-        Err(e) => {
-            error!(kind, error = %e, "publishing a notification failed");
-            NotificationRecord {
-                kind: kind.to_string(),
-                outcome: Outcome::Failed,
-                message_id: None,
-                error: Some(e.to_string()),
-            }
-        }
-    };
-    report.record_notification(record);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +643,18 @@ mod tests {
         }
         async fn add_user_to_group(&self, user: &str, _: &str) -> Result<(), AwsError> {
             self.writes.lock().unwrap().push(format!("add {user}"));
+            Ok(())
+        }
+        async fn tag_user(
+            &self,
+            user: &str,
+            tags: &[(&'static str, String)],
+        ) -> Result<(), AwsError> {
+            let status = &tags[0].1;
+            self.writes
+                .lock()
+                .unwrap()
+                .push(format!("tag {user} {status}"));
             Ok(())
         }
     }
@@ -641,7 +797,18 @@ mod tests {
         assert_eq!(cat.status, Status::NotApplicable);
         let mut writes = writer.writes.lock().unwrap().clone();
         writes.sort();
-        assert_eq!(writes, ["attach ann", "attach eve"]);
+        assert_eq!(
+            writes,
+            [
+                "attach ann",
+                "attach eve",
+                // Each user is told where they stand, and that is remembered on them; eve
+                // has MFA and is now under the deny policy: compliant, nothing to tell.
+                "tag ann enforced",
+                "tag ben non_compliant",
+                "tag dan non_compliant",
+            ]
+        );
         assert_eq!(report.verdict(), crate::run_report::Verdict::Failed);
     }
 
@@ -703,9 +870,22 @@ mod tests {
         };
         let report = run(&account, Some(&writer), &notifier, &settings(&[])).await;
         assert_eq!(outcome_of(&report, "ann"), [(Outcome::Applied, None)]);
-        assert_eq!(report.notifications[0].outcome, Outcome::Failed);
-        assert_eq!(report.summary.actions_failed, 1);
+        let kinds: Vec<(&str, Outcome)> = report
+            .notifications
+            .iter()
+            .map(|n| (n.kind.as_str(), n.outcome))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("user_enforced", Outcome::Failed),
+                ("run_summary", Outcome::Failed)
+            ]
+        );
+        assert_eq!(report.summary.actions_failed, 2);
         assert_eq!(report.verdict(), crate::run_report::Verdict::Failed);
+        // A notice that was not delivered is not remembered: the next run tells them again.
+        assert_eq!(*writer.writes.lock().unwrap(), ["attach ann"]);
     }
 
     #[tokio::test]

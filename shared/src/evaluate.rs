@@ -50,6 +50,13 @@ pub fn evaluate_user(
         is_root: user.is_root,
         deny_attached_to_user,
         in_enforcement_group,
+        in_iam: iam.is_some(),
+        created: user.created.or(iam.and_then(|u| u.created)),
+        recipient: iam
+            .and_then(|u| u.tags.get(&settings.recipient_tag_key))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
+        notified: iam.and_then(|u| crate::notices::NoticeMemory::from_tags(&u.tags)),
     };
     let (status, reasons) = decide(
         user,
@@ -632,7 +639,11 @@ mod tests {
             FindingFacts {
                 is_root: false,
                 deny_attached_to_user: true,
-                in_enforcement_group: true
+                in_enforcement_group: true,
+                in_iam: true,
+                created: Some(now()),
+                recipient: None,
+                notified: None,
             }
         );
         assert_eq!(f.groups, [GROUP]);

@@ -5,10 +5,10 @@
 //! policy's default version is compared with the canonical document and restored when it
 //! differs. Exemptions and tampering are announced whatever else the run found.
 
-use crate::engine::{act, announce, decide, publish, EngineError, Ports};
+use crate::engine::{act, announce, decide, EngineError, Outgoing, Ports};
 use crate::event::{IamEvent, Target};
 use crate::finding::{Action, ActionKind, Outcome};
-use crate::notify::{self, Alert};
+use crate::notify::Alert;
 use crate::policy;
 use crate::ports::{AwsError, Notifier, PolicyWriter, RemediationWriter, TargetedReader};
 use crate::run_report::{DenyPolicyCheck, RunReport, Summary};
@@ -79,26 +79,32 @@ where
         }
     };
     report.event = Some(event.clone());
-    if let (Some(notifier), Some(topic)) = (ports.notifier, settings.topic_arn.as_deref()) {
-        for due in alerts_due {
-            let check = report.deny_policy.clone();
-            let alert = match &due {
-                AlertDue::Exemption(user) => Alert::ExemptionGranted { user },
-                AlertDue::GroupDeleted(group) => Alert::EnforcementGroupDeleted { group },
-                AlertDue::DenyPolicy => match &check {
-                    Some(c) => Alert::DenyPolicyChanged {
-                        policy_arn: &c.policy_arn,
-                        found_version: &c.default_version,
-                        action: c.actions.first(),
-                    },
-                    None => continue,
+    let mut alerts = Vec::new();
+    for due in alerts_due {
+        let check = report.deny_policy.as_ref();
+        let alert = match &due {
+            AlertDue::Exemption(user) => Alert::ExemptionGranted { user },
+            AlertDue::GroupDeleted(group) => Alert::EnforcementGroupDeleted { group },
+            AlertDue::DenyPolicy => match check {
+                Some(c) => Alert::DenyPolicyChanged {
+                    policy_arn: &c.policy_arn,
+                    found_version: &c.default_version,
+                    action: c.actions.first(),
                 },
-            };
-            let message = notify::alert(account_id, event, &alert);
-            publish(notifier, topic, alert.kind(), &message, &mut report).await;
-        }
+                None => continue,
+            },
+        };
+        alerts.push(Outgoing::alert(account_id, Some(event), &alert));
     }
-    announce(ports.notifier, settings, &mut report).await;
+    announce(
+        ports.writer,
+        ports.notifier,
+        settings,
+        now,
+        &mut report,
+        alerts,
+    )
+    .await;
     Ok(report)
 }
 
@@ -144,10 +150,18 @@ where
     let reads = stream::iter(names.iter().copied())
         .map(|name| async move { reader.user(name).await.map(|u| (name, u)) })
         .buffered(settings.max_concurrency)
-        .collect::<Vec<_>>();
-    let (deny_groups, reads) =
-        tokio::join!(reader.groups_with_policy(&settings.deny_policy_arn), reads);
-    let deny_groups = deny_groups?;
+        .collect::<Vec<_>>()
+        .await;
+    // Which groups carry the deny policy matters only for users in a group: one call,
+    // whatever the number of groups, and none for a new user who is in none.
+    let in_a_group = reads
+        .iter()
+        .any(|r| matches!(r, Ok((_, Some(u))) if !u.iam.groups.is_empty()));
+    let deny_groups = if in_a_group {
+        reader.groups_with_policy(&settings.deny_policy_arn).await?
+    } else {
+        Vec::new()
+    };
     let users = reads
         .into_iter()
         .map(|read| {

@@ -211,8 +211,8 @@ pub struct Finding {
     pub facts: FindingFacts,
 }
 
-/// What the planner needs to know beyond the status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What the planner and the notices need to know beyond the status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FindingFacts {
     /// The root user (never remediated).
     pub is_root: bool,
@@ -220,6 +220,14 @@ pub struct FindingFacts {
     pub deny_attached_to_user: bool,
     /// The user is in the enforcement group.
     pub in_enforcement_group: bool,
+    /// The user exists in IAM (it can be written to: tags, policies).
+    pub in_iam: bool,
+    /// When the user was created, if known.
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+    /// The address in the user's `RECIPIENT_TAG_KEY` tag.
+    pub recipient: Option<String>,
+    /// What the user was last told (the `mfa-enforcer:notified-*` tags).
+    pub notified: Option<crate::notices::NoticeMemory>,
 }
 
 impl Finding {

@@ -13,6 +13,7 @@
 //! - [`plan`]: findings -> actions, and the blast-radius guard (pure).
 //! - [`finding`]: the vocabulary (status, reason, action, outcome) as JSON spells it.
 //! - [`policy`]: the deny-without-MFA policy document, the one source of truth.
+//! - [`notices`]: who is told about their own status, and when reminded (pure).
 //! - [`notify`]: notification rendering (pure).
 //! - [`run_report`]: the JSON report of a run and its verdict.
 //! - [`settings`]: settings from the environment or flags, validated once.
@@ -32,6 +33,7 @@ pub mod event;
 pub mod event_run;
 pub mod finding;
 pub mod lambda_logs;
+pub mod notices;
 pub mod notify;
 pub mod permissions;
 pub mod plan;

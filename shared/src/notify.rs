@@ -214,6 +214,20 @@ pub enum Alert<'a> {
         /// The group.
         group: &'a str,
     },
+    /// The guard stopped every write of a run.
+    GuardTripped {
+        /// Users the plan would have written to.
+        would_enforce: usize,
+        /// `MAX_ENFORCEMENTS_PER_RUN`.
+        limit: usize,
+    },
+    /// Writes failed: these users' remediation did not happen.
+    WritesFailed {
+        /// `(user, error)` for each failed action.
+        failures: &'a [(String, String)],
+    },
+    /// The root user has a console password (or may have one) and no MFA.
+    RootWithoutMfa,
 }
 
 impl Alert<'_> {
@@ -223,13 +237,16 @@ impl Alert<'_> {
             Alert::ExemptionGranted { .. } => "exemption_granted",
             Alert::DenyPolicyChanged { .. } => "deny_policy_changed",
             Alert::EnforcementGroupDeleted { .. } => "enforcement_group_deleted",
+            Alert::GuardTripped { .. } => "guard_tripped",
+            Alert::WritesFailed { .. } => "writes_failed",
+            Alert::RootWithoutMfa => "root_without_mfa",
         }
     }
 
     fn severity(&self) -> &'static str {
         match self {
             Alert::ExemptionGranted { .. } => "warning",
-            Alert::DenyPolicyChanged { .. } | Alert::EnforcementGroupDeleted { .. } => "critical",
+            _ => "critical",
         }
     }
 
@@ -252,12 +269,20 @@ impl Alert<'_> {
             Alert::EnforcementGroupDeleted { group } => {
                 format!("enforcement group {group} deleted")
             }
+            Alert::GuardTripped {
+                would_enforce,
+                limit,
+            } => format!("guard tripped, {would_enforce} users over the limit of {limit}"),
+            Alert::WritesFailed { failures } => {
+                format!("{} remediation writes failed", failures.len())
+            }
+            Alert::RootWithoutMfa => "root user has no MFA".to_string(),
         }
     }
 }
 
-/// Renders an alert about an event.
-pub fn alert(account_id: &str, event: &IamEvent, alert: &Alert<'_>) -> Notification {
+/// Renders an alert, with the CloudTrail event that caused it when there is one.
+pub fn alert(account_id: &str, event: Option<&IamEvent>, alert: &Alert<'_>) -> Notification {
     let headline = alert.headline();
     let subject = truncate(
         &format!("MFA enforcer {account_id}: {headline}"),
@@ -265,11 +290,13 @@ pub fn alert(account_id: &str, event: &IamEvent, alert: &Alert<'_>) -> Notificat
     );
     let mut text = String::new();
     let _ = writeln!(text, "mfa-enforcer, account {account_id}: {headline}.");
-    let _ = writeln!(
-        text,
-        "\nCloudTrail event {} ({}) at {} by {} ({}).",
-        event.name, event.id, event.time, event.caller.arn, event.caller.kind
-    );
+    if let Some(event) = event {
+        let _ = writeln!(
+            text,
+            "\nCloudTrail event {} ({}) at {} by {} ({}).",
+            event.name, event.id, event.time, event.caller.arn, event.caller.kind
+        );
+    }
     let mut json = json!({
         "event_type": alert.kind(),
         "severity": alert.severity(),
@@ -322,12 +349,168 @@ pub fn alert(account_id: &str, event: &IamEvent, alert: &Alert<'_>) -> Notificat
             );
             json["group"] = json!(group);
         }
+        Alert::GuardTripped {
+            would_enforce,
+            limit,
+        } => {
+            let _ = writeln!(
+                text,
+                "\n{would_enforce} users would have been enforced, more than MAX_ENFORCEMENTS_PER_RUN={limit}. \
+                 Nothing was written. Review the findings (run a dry run), then raise the limit for one run if they are right."
+            );
+            json["would_enforce"] = json!(would_enforce);
+            json["limit"] = json!(limit);
+        }
+        Alert::WritesFailed { failures } => {
+            let _ = writeln!(text, "\nThese users are not contained yet:");
+            for (user, error) in failures.iter().take(MAX_LISTED_USERS) {
+                let _ = writeln!(text, "  {user}: {}", truncate(error, MAX_ERROR_CHARS));
+            }
+            if failures.len() > MAX_LISTED_USERS {
+                let _ = writeln!(
+                    text,
+                    "  ... and {} more.",
+                    failures.len() - MAX_LISTED_USERS
+                );
+            }
+            let _ = writeln!(text, "\nThe next run tries again; check the enforcer role's permissions if this repeats.");
+            json["failures"] = failures
+                .iter()
+                .take(MAX_LISTED_USERS)
+                .map(|(user, error)| json!({"user": user, "error": truncate(error, MAX_ERROR_CHARS)}))
+                .collect();
+            json["failures_not_listed"] = json!(failures.len().saturating_sub(MAX_LISTED_USERS));
+        }
+        Alert::RootWithoutMfa => {
+            let _ = writeln!(
+                text,
+                "\nThe root user can sign in without MFA. mfa-enforcer never writes to root: sign in as root \
+                 and enable MFA (Security credentials > Multi-factor authentication), or remove the root password."
+            );
+        }
     }
     let attributes = BTreeMap::from([
         ("event_type".to_string(), alert.kind().to_string()),
         ("severity".to_string(), alert.severity().to_string()),
         ("account_id".to_string(), account_id.to_string()),
     ]);
+    Notification {
+        subject,
+        text,
+        json,
+        attributes,
+    }
+}
+
+/// The `event_type` of a user's notice about their status.
+pub fn user_event_type(status: Status) -> &'static str {
+    match status {
+        Status::Enforced => "user_enforced",
+        Status::InGrace => "user_in_grace",
+        _ => "user_non_compliant",
+    }
+}
+
+/// Renders a user's notice: what happened, why, and exactly what to do now.
+///
+/// `grace_period` dates the end of an `in_grace` user's grace; `reminder` marks a repeat.
+pub fn user_notice(
+    account_id: &str,
+    finding: &Finding,
+    status: Status,
+    reminder: bool,
+    grace_period: chrono::Duration,
+) -> Notification {
+    let user = finding.user.as_str();
+    let prefix = if reminder { "Reminder: " } else { "" };
+    let (headline, severity, what) = match status {
+        Status::Enforced => (
+            format!("{user} is restricted until MFA is enrolled"),
+            "warning",
+            "Your IAM user can no longer do anything in this AWS account except enroll an MFA device \
+             and change its own password, because it has no MFA. Access comes back as soon as you \
+             sign in with MFA."
+                .to_string(),
+        ),
+        Status::InGrace => {
+            let deadline = finding
+                .facts
+                .created
+                .map(|c| (c + grace_period).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            (
+                format!("{user} must enroll MFA"),
+                "info",
+                format!(
+                    "Your IAM user can sign in to the console without MFA. Enroll an MFA device {}: \
+                     after that, everything but MFA enrollment is denied until you do.",
+                    deadline.map_or("soon".to_string(), |d| format!("before {d}"))
+                ),
+            )
+        }
+        _ => (
+            format!("{user} is not MFA compliant"),
+            "warning",
+            "Your IAM user can sign in to the console and is not yet held to MFA. Enroll an MFA \
+             device now; mfa-enforcer will restrict users without one."
+                .to_string(),
+        ),
+    };
+    let subject = truncate(
+        &format!("{prefix}MFA enforcer {account_id}: {headline}"),
+        MAX_SUBJECT_CHARS,
+    );
+    let reasons: Vec<&str> = finding.reasons.iter().map(|r| r.as_str()).collect();
+    let serial = format!("arn:aws:iam::{account_id}:mfa/{user}");
+    let mut text = String::new();
+    let _ = writeln!(text, "{prefix}{headline} (AWS account {account_id}).\n");
+    let _ = writeln!(text, "{what}\n");
+    if !reasons.is_empty() {
+        let _ = writeln!(text, "Why: {}.\n", reasons.join(", "));
+    }
+    let _ = writeln!(
+        text,
+        "In the console:\n\
+         1. Sign in to account {account_id} as {user}.\n\
+         2. Open your security credentials (your name at the top right > Security credentials).\n\
+         3. Under Multi-factor authentication (MFA), choose Assign MFA device; name it {user}, \
+            and follow the steps for an authenticator app, a passkey or a security key.\n\
+         4. Sign out and sign in again, with MFA.\n"
+    );
+    let _ = writeln!(
+        text,
+        "From the AWS CLI (after enrolling, with the device named {user}), add to ~/.aws/config:\n\n\
+         [profile {user}-mfa]\n\
+         source_profile = {user}\n\
+         mfa_serial = {serial}\n\n\
+         or get a session directly (valid 12 hours):\n\n\
+         aws sts get-session-token --serial-number {serial} --token-code <6-digit code> --profile {user}\n"
+    );
+    let json = json!({
+        "event_type": user_event_type(status),
+        "severity": severity,
+        "account_id": account_id,
+        "user": user,
+        "arn": finding.arn,
+        "status": status,
+        "status_found": finding.status,
+        "reasons": finding.reasons,
+        "actions": finding.actions,
+        "reminder": reminder,
+        "recipient": finding.facts.recipient,
+        "mfa_serial": serial,
+    });
+    let mut attributes = BTreeMap::from([
+        (
+            "event_type".to_string(),
+            user_event_type(status).to_string(),
+        ),
+        ("severity".to_string(), severity.to_string()),
+        ("account_id".to_string(), account_id.to_string()),
+        ("user".to_string(), user.to_string()),
+    ]);
+    if let Some(recipient) = &finding.facts.recipient {
+        attributes.insert("recipient".to_string(), recipient.clone());
+    }
     Notification {
         subject,
         text,

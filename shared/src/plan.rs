@@ -192,18 +192,26 @@ mod tests {
         let none = FindingFacts::default();
         let in_group = FindingFacts {
             in_enforcement_group: true,
-            ..none
+            ..none.clone()
         };
         let attached = FindingFacts {
             deny_attached_to_user: true,
-            ..none
+            ..none.clone()
         };
         let cases = [
-            ("attach-policy", none, vec![(AttachDenyPolicy, Planned)]),
-            ("add-to-group", none, vec![(AddToEnforcementGroup, Planned)]),
+            (
+                "attach-policy",
+                none.clone(),
+                vec![(AttachDenyPolicy, Planned)],
+            ),
+            (
+                "add-to-group",
+                none.clone(),
+                vec![(AddToEnforcementGroup, Planned)],
+            ),
             (
                 "both",
-                none,
+                none.clone(),
                 vec![
                     (AttachDenyPolicy, Planned),
                     (AddToEnforcementGroup, Planned),
@@ -211,7 +219,7 @@ mod tests {
             ),
             (
                 "both",
-                in_group,
+                in_group.clone(),
                 vec![
                     (AttachDenyPolicy, Planned),
                     (AddToEnforcementGroup, AlreadyInPlace),
@@ -233,7 +241,7 @@ mod tests {
         ];
         for (remediation, facts, expected) in cases {
             let p = plan(
-                &[finding("u", Status::NonCompliant, facts)],
+                &[finding("u", Status::NonCompliant, facts.clone())],
                 &settings(remediation, "20"),
             );
             assert_eq!(

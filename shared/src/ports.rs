@@ -169,6 +169,13 @@ pub trait RemediationWriter: Sync {
         user: &str,
         group: &str,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Sets tags on a user (the notice memory, `mfa-enforcer:notified-*`).
+    fn tag_user(
+        &self,
+        user: &str,
+        tags: &[(&'static str, String)],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// Publishing notifications.
@@ -179,4 +186,20 @@ pub trait Notifier: Sync {
         topic_arn: &str,
         message: &Notification,
     ) -> impl Future<Output = Result<String, AwsError>> + Send;
+
+    /// Publishes many messages, in as few requests as the transport allows; one result per
+    /// message, in order. By default, one `publish` each.
+    fn publish_batch(
+        &self,
+        topic_arn: &str,
+        messages: &[Notification],
+    ) -> impl Future<Output = Vec<Result<String, AwsError>>> + Send {
+        async move {
+            let mut results = Vec::with_capacity(messages.len());
+            for message in messages {
+                results.push(self.publish(topic_arn, message).await);
+            }
+            results
+        }
+    }
 }

@@ -86,8 +86,12 @@ pub struct Summary {
 /// A message published about the run, and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationRecord {
-    /// What the message is (`run_summary`).
+    /// What the message is: `run_summary`, an alert (`guard_tripped`...), a user's notice
+    /// (`user_enforced`...), or `notice_memory` (recording a notice on the user's tags).
     pub kind: String,
+    /// The user a notice is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// `applied` (published) or `failed`.
     pub outcome: Outcome,
     /// The SNS message ID, when published.
@@ -329,6 +333,7 @@ mod tests {
         let mut r = report(vec![finding(Status::Compliant, &[])], OPEN);
         r.record_notification(NotificationRecord {
             kind: "run_summary".into(),
+            user: None,
             outcome: Outcome::Failed,
             message_id: None,
             error: Some("boom".into()),

@@ -19,6 +19,10 @@ pub const DEFAULT_REPORT_MAX_AGE_MINUTES: i64 = 240;
 pub const DEFAULT_CONFIRM_AFTER_MINUTES: i64 = 15;
 /// Default `MAX_CONCURRENCY`: IAM writes in flight at once.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+/// Default of `RECIPIENT_TAG_KEY`.
+pub const DEFAULT_RECIPIENT_TAG_KEY: &str = "email";
+/// Default of `REMIND_AFTER_HOURS`.
+pub const DEFAULT_REMIND_AFTER_HOURS: i64 = 24;
 
 /// What a non-compliant user gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +83,10 @@ pub struct Settings {
     pub confirm_after: Duration,
     /// `MAX_CONCURRENCY`: IAM writes and live checks in flight at once.
     pub max_concurrency: usize,
+    /// `RECIPIENT_TAG_KEY`: the user tag whose value is sent as the `recipient` attribute.
+    pub recipient_tag_key: String,
+    /// `REMIND_AFTER_HOURS`: a user still `in_grace` or `enforced` is reminded this often.
+    pub remind_after: Duration,
 }
 
 /// Settings as text, before validation: one field per variable, `None` when unset.
@@ -106,10 +114,14 @@ pub struct RawSettings {
     pub confirm_after_minutes: Option<String>,
     /// `MAX_CONCURRENCY`.
     pub max_concurrency: Option<String>,
+    /// `RECIPIENT_TAG_KEY`.
+    pub recipient_tag_key: Option<String>,
+    /// `REMIND_AFTER_HOURS`.
+    pub remind_after_hours: Option<String>,
 }
 
 /// The environment variables the settings come from, in documentation order.
-pub const VARIABLES: [&str; 11] = [
+pub const VARIABLES: [&str; 13] = [
     "DENY_POLICY_ARN",
     "ENFORCEMENT_GROUP",
     "TOPIC_ARN",
@@ -121,6 +133,8 @@ pub const VARIABLES: [&str; 11] = [
     "REPORT_MAX_AGE_MINUTES",
     "CONFIRM_AFTER_MINUTES",
     "MAX_CONCURRENCY",
+    "RECIPIENT_TAG_KEY",
+    "REMIND_AFTER_HOURS",
 ];
 
 /// A setting that is missing or invalid. The message names the variable and the bad value.
@@ -149,6 +163,8 @@ impl RawSettings {
             report_max_age_minutes: get("REPORT_MAX_AGE_MINUTES"),
             confirm_after_minutes: get("CONFIRM_AFTER_MINUTES"),
             max_concurrency: get("MAX_CONCURRENCY"),
+            recipient_tag_key: get("RECIPIENT_TAG_KEY"),
+            remind_after_hours: get("REMIND_AFTER_HOURS"),
         }
     }
 
@@ -293,18 +309,16 @@ impl Settings {
             .map(group_name)
             .transpose()?;
         let topic_arn = raw.topic_arn.as_deref().map(topic_arn).transpose()?;
-        let exempt_tag_key = match raw.exempt_tag_key.as_deref().map(str::trim) {
-            None => DEFAULT_EXEMPT_TAG_KEY.to_string(),
-            Some(key) if key.len() <= 128 && !key.to_ascii_lowercase().starts_with("aws:") => {
-                key.to_string()
-            }
-            Some(key) => {
-                return Err(invalid(
-                    "EXEMPT_TAG_KEY",
-                    format!("expected a tag key of at most 128 characters, not starting with aws:, got {key:?}"),
-                ))
-            }
-        };
+        let exempt_tag_key = tag_key(
+            "EXEMPT_TAG_KEY",
+            raw.exempt_tag_key.as_deref(),
+            DEFAULT_EXEMPT_TAG_KEY,
+        )?;
+        let recipient_tag_key = tag_key(
+            "RECIPIENT_TAG_KEY",
+            raw.recipient_tag_key.as_deref(),
+            DEFAULT_RECIPIENT_TAG_KEY,
+        )?;
         let grace_hours = whole_number(
             "GRACE_PERIOD_HOURS",
             raw.grace_period_hours.as_deref(),
@@ -358,6 +372,12 @@ impl Settings {
             DEFAULT_MAX_CONCURRENCY as i64,
             1..=64,
         )?;
+        let remind_after_hours = whole_number(
+            "REMIND_AFTER_HOURS",
+            raw.remind_after_hours.as_deref(),
+            DEFAULT_REMIND_AFTER_HOURS,
+            1..=24 * 365,
+        )?;
         Ok(Settings {
             deny_policy_arn,
             enforcement_group,
@@ -370,7 +390,29 @@ impl Settings {
             report_max_age: Duration::minutes(report_max_age),
             confirm_after: Duration::minutes(confirm_after),
             max_concurrency: max_concurrency as usize,
+            recipient_tag_key,
+            remind_after: Duration::hours(remind_after_hours),
         })
+    }
+}
+
+/// A tag key: at most 128 characters, not in the reserved `aws:` namespace.
+fn tag_key(
+    variable: &'static str,
+    value: Option<&str>,
+    default: &str,
+) -> Result<String, SettingsError> {
+    match value.map(str::trim) {
+        None => Ok(default.to_string()),
+        Some(key) if key.len() <= 128 && !key.to_ascii_lowercase().starts_with("aws:") => {
+            Ok(key.to_string())
+        }
+        Some(key) => Err(invalid(
+            variable,
+            format!(
+                "expected a tag key of at most 128 characters, not starting with aws:, got {key:?}"
+            ),
+        )),
     }
 }
 

@@ -186,7 +186,8 @@ async fn create_login_profile_without_mfa_is_denied_in_one_invocation() {
         vec![account.deny_policy_arn.clone()]
     );
 
-    // Only what one user needs: no credential report, no whole-account read.
+    // Only what one user needs: no credential report, no whole-account read, and no
+    // ListEntitiesForPolicy for a user in no group. 8 calls in all.
     let mut sorted = calls.clone();
     sorted.sort();
     assert_eq!(
@@ -196,17 +197,18 @@ async fn create_login_profile_without_mfa_is_denied_in_one_invocation() {
             "iam:GetLoginProfile",
             "iam:GetUser",
             "iam:ListAttachedUserPolicies",
-            "iam:ListEntitiesForPolicy",
             "iam:ListGroupsForUser",
             "iam:ListMFADevices",
-            "sns:Publish",
+            "iam:TagUser",
+            "sns:PublishBatch",
         ],
         "{calls:?}"
     );
     let notes = messages(&account).await;
-    assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0].0, "run_summary");
-    assert_eq!(notes[0].1["non_compliant"][0]["user"], "nina");
+    let kinds: Vec<&str> = notes.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["user_enforced", "run_summary"]);
+    assert_eq!(notes[0].1["user"], "nina");
+    assert_eq!(notes[1].1["non_compliant"][0]["user"], "nina");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -289,7 +291,11 @@ async fn detaching_the_deny_policy_from_a_group_denies_its_members_directly() {
         vec![account.deny_policy_arn.clone()]
     );
     assert!(account.attached("omar").await.is_empty());
-    assert_eq!(moto.recorded_iam_writes(), ["iam:AttachUserPolicy"]);
+    // The deny policy for nina, and the memory of telling her.
+    assert_eq!(
+        moto.recorded_iam_writes(),
+        ["iam:AttachUserPolicy", "iam:TagUser"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -28,7 +28,10 @@ async fn seed(moto: &Moto) -> Account {
     let users = [
         ("alice", UserSpec::console().mfa().group(GROUP)),
         ("bob-api", UserSpec::api_only()),
-        ("carol", UserSpec::console()),
+        (
+            "carol",
+            UserSpec::console().tag("email", "carol@example.com"),
+        ),
         ("dave", UserSpec::console().mfa()),
         ("erin-exempt", UserSpec::console().tag(EXEMPT, "true")),
         ("frank", UserSpec::console().deny()),
@@ -144,7 +147,8 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
         "exempt user untouched"
     );
     // Every request of the run: the report (get, generate, poll, get), the authorization
-    // details, one attach per non-compliant user, one summary. Never a per-user read.
+    // details, one attach per non-compliant user, one batch of messages, then one tag per
+    // user told about their status. Never a per-user read.
     let mut expected = vec![
         "iam:GetCredentialReport",
         "iam:GenerateCredentialReport",
@@ -153,26 +157,60 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
         "iam:GetAccountAuthorizationDetails",
     ];
     expected.extend(["iam:AttachUserPolicy"; 4]);
-    expected.push("sns:Publish");
+    expected.push("sns:PublishBatch");
+    expected.extend(["iam:TagUser"; 4]);
     assert_eq!(requests, expected);
 
-    // The run summary reached the subscribed queue, with routable attributes.
+    // The messages reached the subscribed queue, with routable attributes: the run summary,
+    // and one notice per user now held by the deny policy (dave and judy have MFA: now
+    // compliant, nothing to tell them).
     let messages = account.drain_queue().await;
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    let envelope = &messages[0];
+    let attribute = |m: &Value, key: &str| {
+        m["MessageAttributes"][key]["Value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut notices: Vec<(String, String)> = messages
+        .iter()
+        .filter(|m| attribute(m, "event_type") != "run_summary")
+        .map(|m| (attribute(m, "event_type"), attribute(m, "user")))
+        .collect();
+    notices.sort();
+    assert_eq!(
+        notices,
+        ["carol", "frank", "hank", "ivan-expired"]
+            .map(|u| ("user_enforced".to_string(), u.to_string()))
+    );
+    let carol = messages
+        .iter()
+        .find(|m| attribute(m, "user") == "carol")
+        .unwrap();
+    assert_eq!(attribute(carol, "recipient"), "carol@example.com");
+    assert_eq!(attribute(carol, "severity"), "warning");
+    let carol_body: Value = serde_json::from_str(carol["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(carol_body["status"], "enforced");
+    assert_eq!(
+        carol_body["mfa_serial"],
+        "arn:aws:iam::123456789012:mfa/carol"
+    );
+    assert!(carol["Subject"]
+        .as_str()
+        .unwrap()
+        .contains("carol is restricted until MFA is enrolled"));
+
+    let summaries: Vec<&Value> = messages
+        .iter()
+        .filter(|m| attribute(m, "event_type") == "run_summary")
+        .collect();
+    assert_eq!(summaries.len(), 1, "{messages:?}");
+    let envelope = summaries[0];
     assert!(envelope["Subject"]
         .as_str()
         .unwrap()
         .starts_with("MFA enforcer 123456789012: 4 actions applied"));
-    assert_eq!(
-        envelope["MessageAttributes"]["event_type"]["Value"],
-        "run_summary"
-    );
-    assert_eq!(envelope["MessageAttributes"]["severity"]["Value"], "info");
-    assert_eq!(
-        envelope["MessageAttributes"]["account_id"]["Value"],
-        "123456789012"
-    );
+    assert_eq!(attribute(envelope, "severity"), "info");
+    assert_eq!(attribute(envelope, "account_id"), "123456789012");
     let body: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
     assert_eq!(body["summary"]["actions_applied"], 4);
     assert_eq!(body["non_compliant"].as_array().unwrap().len(), 4);

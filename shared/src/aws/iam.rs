@@ -439,6 +439,28 @@ impl RemediationWriter for IamWriter {
             .map(|_| ())
             .map_err(|e| from_sdk("AddUserToGroup", e))
     }
+
+    async fn tag_user(&self, user: &str, tags: &[(&'static str, String)]) -> Result<(), AwsError> {
+        let mut request = self.client.tag_user().user_name(user);
+        for (key, value) in tags {
+            let tag = aws_sdk_iam::types::Tag::builder()
+                .key(*key)
+                .value(value)
+                .build()
+                .map_err(|e| AwsError {
+                    operation: "TagUser",
+                    code: None,
+                    message: format!("tag {key}: {e}"),
+                    retryable: false,
+                })?;
+            request = request.tags(tag);
+        }
+        request
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("TagUser", e))
+    }
 }
 
 impl PolicyWriter for IamWriter {

@@ -3,7 +3,7 @@
 use super::errors::from_sdk;
 use crate::notify::Notification;
 use crate::ports::{AwsError, Notifier};
-use aws_sdk_sns::types::MessageAttributeValue;
+use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
 use serde_json::json;
 
@@ -34,7 +34,134 @@ pub fn message_body(n: &Notification) -> String {
     .to_string()
 }
 
+/// PublishBatch takes at most this many messages per request.
+pub const MAX_BATCH_ENTRIES: usize = 10;
+
+/// The bytes a message counts for against SNS's limits: body, subject and attributes.
+fn message_size(n: &Notification) -> usize {
+    message_body(n).len()
+        + n.subject.len()
+        + n.attributes
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + "String".len())
+            .sum::<usize>()
+}
+
+/// Splits messages into PublishBatch requests: at most 10 each, and at most 256 KiB in all
+/// per request (SNS's limit for the whole batch). Returns index ranges, in order.
+pub fn batches(messages: &[Notification]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, m) in messages.iter().enumerate() {
+        let size = message_size(m);
+        if i > start && (i - start == MAX_BATCH_ENTRIES || bytes + size > MAX_MESSAGE_BYTES) {
+            out.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < messages.len() {
+        out.push(start..messages.len());
+    }
+    out
+}
+
+fn attribute(
+    key: &str,
+    value: &str,
+    operation: &'static str,
+) -> Result<MessageAttributeValue, AwsError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| AwsError {
+            operation,
+            code: None,
+            message: format!("message attribute {key}: {e}"),
+            retryable: false,
+        })
+}
+
+impl SnsNotifier {
+    async fn publish_one_batch(
+        &self,
+        topic_arn: &str,
+        messages: &[Notification],
+    ) -> Result<Vec<Result<String, AwsError>>, AwsError> {
+        let invalid = |message: String| AwsError {
+            operation: "PublishBatch",
+            code: None,
+            message,
+            retryable: false,
+        };
+        let mut request = self.client.publish_batch().topic_arn(topic_arn);
+        for (i, n) in messages.iter().enumerate() {
+            let mut entry = PublishBatchRequestEntry::builder()
+                .id(i.to_string())
+                .subject(&n.subject)
+                .message_structure("json")
+                .message(message_body(n));
+            for (key, value) in &n.attributes {
+                entry = entry.message_attributes(key, attribute(key, value, "PublishBatch")?);
+            }
+            let entry = entry.build().map_err(|e| invalid(e.to_string()))?;
+            request = request.publish_batch_request_entries(entry);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| from_sdk("PublishBatch", e))?;
+        let mut results: Vec<Result<String, AwsError>> = (0..messages.len())
+            .map(|_| Err(invalid("SNS did not report on this entry".to_string())))
+            .collect();
+        for ok in out.successful.unwrap_or_default() {
+            let slot = ok.id.as_deref().and_then(|id| id.parse::<usize>().ok());
+            if let Some(slot) = slot.and_then(|i| results.get_mut(i)) {
+                *slot = Ok(ok.message_id.unwrap_or_default());
+            }
+        }
+        for failed in out.failed.into_iter().flatten() {
+            if let Some(slot) = failed
+                .id
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| results.get_mut(i))
+            {
+                *slot = Err(AwsError {
+                    operation: "PublishBatch",
+                    code: Some(failed.code),
+                    message: failed.message.unwrap_or_default(),
+                    retryable: !failed.sender_fault,
+                });
+            }
+        }
+        Ok(results)
+    }
+}
+
 impl Notifier for SnsNotifier {
+    async fn publish_batch(
+        &self,
+        topic_arn: &str,
+        messages: &[Notification],
+    ) -> Vec<Result<String, AwsError>> {
+        let mut results = Vec::with_capacity(messages.len());
+        for range in batches(messages) {
+            let chunk = &messages[range];
+            // A single message goes as a plain Publish: the same cost, the simpler call.
+            if let [one] = chunk {
+                results.push(self.publish(topic_arn, one).await);
+                continue;
+            }
+            match self.publish_one_batch(topic_arn, chunk).await {
+                Ok(chunk_results) => results.extend(chunk_results),
+                Err(e) => results.extend(chunk.iter().map(|_| Err(e.clone()))),
+            }
+        }
+        results
+    }
+
     async fn publish(&self, topic_arn: &str, n: &Notification) -> Result<String, AwsError> {
         let mut request = self
             .client
@@ -44,17 +171,7 @@ impl Notifier for SnsNotifier {
             .message_structure("json")
             .message(message_body(n));
         for (key, value) in &n.attributes {
-            let attribute = MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .map_err(|e| AwsError {
-                    operation: "Publish",
-                    code: None,
-                    message: format!("message attribute {key}: {e}"),
-                    retryable: false,
-                })?;
-            request = request.message_attributes(key, attribute);
+            request = request.message_attributes(key, attribute(key, value, "Publish")?);
         }
         let out = request.send().await.map_err(|e| from_sdk("Publish", e))?;
         Ok(out.message_id.unwrap_or_default())
@@ -65,7 +182,7 @@ impl Notifier for SnsNotifier {
 mod tests {
     use super::*;
     use crate::finding::{Action, ActionKind, Finding, FindingFacts, Outcome, Reason, Status};
-    use crate::notify::{run_summary, MAX_LISTED_USERS};
+    use crate::notify::{run_summary, Notification, MAX_LISTED_USERS};
     use crate::run_report::{RunReport, Summary};
 
     /// A first run in a large account: thousands of non-compliant users with the longest names,
@@ -126,6 +243,25 @@ mod tests {
         assert_eq!(n.json["non_compliant_not_listed"], 5_000 - MAX_LISTED_USERS);
         assert_eq!(n.json["summary"]["non_compliant"], 5_000);
         assert!(n.text.contains("and 4950 more, not listed"), "{}", n.text);
+    }
+
+    #[test]
+    fn batches_hold_ten_messages_and_never_more_than_the_size_limit() {
+        let small = run_summary(&huge_failed_run(1));
+        let big = run_summary(&huge_failed_run(5_000));
+        let sizes = |messages: &[Notification]| -> Vec<usize> {
+            batches(messages).into_iter().map(|r| r.len()).collect()
+        };
+        assert_eq!(sizes(&vec![small.clone(); 25]), [10, 10, 5]);
+        assert_eq!(sizes(&[]), Vec::<usize>::new());
+        let mixed = vec![big.clone(), big.clone(), big, small];
+        let ranges = batches(&mixed);
+        assert!(ranges.len() >= 2, "{ranges:?}");
+        assert_eq!(ranges.iter().map(|r| r.len()).sum::<usize>(), 4);
+        for r in ranges {
+            let total: usize = mixed[r].iter().map(message_size).sum();
+            assert!(total <= MAX_MESSAGE_BYTES, "{total}");
+        }
     }
 
     #[test]

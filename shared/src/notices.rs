@@ -1,0 +1,267 @@
+//! Who is told about their own status, and when to remind them. Pure.
+//!
+//! A user hears once per status change (to `non_compliant`, `enforced` or `in_grace`) and is
+//! reminded at most every `REMIND_AFTER_HOURS` while still `in_grace` or `enforced`. The memory
+//! lives on the IAM user itself, in two tags, so there is no datastore to run: what status they
+//! were last told about, and when.
+
+use crate::finding::{Finding, Status};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
+
+/// The tag holding the status a user was last told about.
+pub const NOTIFIED_STATUS_TAG: &str = "mfa-enforcer:notified-status";
+/// The tag holding when (RFC 3339).
+pub const NOTIFIED_AT_TAG: &str = "mfa-enforcer:notified-at";
+
+/// What a user was last told, read from their tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticeMemory {
+    /// The status they were told about (or that was recorded without a message).
+    pub status: Status,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl NoticeMemory {
+    /// Reads the memory tags; `None` when either is missing or unreadable (then the next
+    /// notice is sent as a change: a lost memory costs one message, never a missed one).
+    pub fn from_tags(tags: &BTreeMap<String, String>) -> Option<NoticeMemory> {
+        let status = serde_json::from_value(serde_json::Value::String(
+            tags.get(NOTIFIED_STATUS_TAG)?.trim().to_string(),
+        ))
+        .ok()?;
+        let at = DateTime::parse_from_rfc3339(tags.get(NOTIFIED_AT_TAG)?.trim())
+            .ok()?
+            .with_timezone(&Utc);
+        Some(NoticeMemory { status, at })
+    }
+
+    /// The tags that record `status` at `now`.
+    pub fn tags(status: Status, now: DateTime<Utc>) -> [(&'static str, String); 2] {
+        [
+            (NOTIFIED_STATUS_TAG, status.as_str().to_string()),
+            (
+                NOTIFIED_AT_TAG,
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+        ]
+    }
+}
+
+/// Why a user gets a message (or only a new memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// Their status changed to one they must hear about.
+    Changed,
+    /// Still `in_grace` or `enforced`, and the last message is older than the interval.
+    Reminder,
+    /// Their status moved to one that needs no message (they enrolled MFA, say): the memory
+    /// is updated so that a later change is noticed.
+    RecordOnly,
+}
+
+/// One user's notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    /// Index into the findings.
+    pub finding: usize,
+    /// The status after this run's actions.
+    pub status: Status,
+    /// Why.
+    pub kind: NoticeKind,
+}
+
+/// The status a user has once this run's actions are counted: a non-compliant user whose
+/// remediation holds is now `enforced` (no MFA) or `compliant` (MFA, now under the deny
+/// policy or in the enforcement group).
+pub fn status_after_run(finding: &Finding) -> Status {
+    match (finding.status, finding.remains_non_compliant()) {
+        (Status::NonCompliant, false) if finding.mfa_active => Status::Compliant,
+        (Status::NonCompliant, false) => Status::Enforced,
+        (status, _) => status,
+    }
+}
+
+/// The statuses a user is told about.
+pub fn announced(status: Status) -> bool {
+    matches!(
+        status,
+        Status::NonCompliant | Status::Enforced | Status::InGrace
+    )
+}
+
+/// Decides who hears what. Root (no tags), exempt users (never written to) and users gone from
+/// IAM get nothing.
+pub fn plan_notices(
+    findings: &[Finding],
+    now: DateTime<Utc>,
+    remind_after: Duration,
+) -> Vec<Notice> {
+    findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.facts.in_iam && !f.facts.is_root && f.status != Status::Exempt)
+        .filter_map(|(i, f)| {
+            let status = status_after_run(f);
+            let memory = f.facts.notified;
+            let kind = match memory {
+                _ if !announced(status) => match memory {
+                    Some(m) if m.status != status => NoticeKind::RecordOnly,
+                    _ => return None,
+                },
+                Some(m) if m.status == status => {
+                    let reminds = matches!(status, Status::InGrace | Status::Enforced);
+                    if reminds && now.signed_duration_since(m.at) >= remind_after {
+                        NoticeKind::Reminder
+                    } else {
+                        return None;
+                    }
+                }
+                _ => NoticeKind::Changed,
+            };
+            Some(Notice {
+                finding: i,
+                status,
+                kind,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Action, ActionKind, FindingFacts, Outcome};
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 15, 12, 0, 0).unwrap()
+    }
+
+    fn finding(status: Status, outcome: Option<Outcome>, told: Option<(Status, i64)>) -> Finding {
+        Finding {
+            user: "u".into(),
+            arn: "arn:aws:iam::123456789012:user/u".into(),
+            status,
+            reasons: vec![],
+            mfa_active: false,
+            password_enabled: Some(true),
+            groups: vec![],
+            actions: outcome
+                .map(|o| Action {
+                    kind: ActionKind::AttachDenyPolicy,
+                    target: "p".into(),
+                    outcome: o,
+                    error: None,
+                    detail: None,
+                })
+                .into_iter()
+                .collect(),
+            facts: FindingFacts {
+                in_iam: true,
+                notified: told.map(|(status, hours_ago)| NoticeMemory {
+                    status,
+                    at: now() - Duration::hours(hours_ago),
+                }),
+                ..FindingFacts::default()
+            },
+        }
+    }
+
+    #[test]
+    fn told_once_per_change_reminded_after_the_interval() {
+        use NoticeKind::*;
+        use Status::*;
+        let cases: [(Finding, Option<(Status, NoticeKind)>); 13] = [
+            // Newly enforced by this run.
+            (
+                finding(NonCompliant, Some(Outcome::Applied), None),
+                Some((Enforced, Changed)),
+            ),
+            // Non-compliant and the write failed: told so.
+            (
+                finding(NonCompliant, Some(Outcome::Failed), None),
+                Some((NonCompliant, Changed)),
+            ),
+            // Already told they are non-compliant: no reminder for that status.
+            (
+                finding(
+                    NonCompliant,
+                    Some(Outcome::Failed),
+                    Some((NonCompliant, 100)),
+                ),
+                None,
+            ),
+            // From in_grace to enforced: a change.
+            (
+                finding(NonCompliant, Some(Outcome::Applied), Some((InGrace, 1))),
+                Some((Enforced, Changed)),
+            ),
+            (finding(Enforced, None, Some((Enforced, 23))), None),
+            (
+                finding(Enforced, None, Some((Enforced, 24))),
+                Some((Enforced, Reminder)),
+            ),
+            (finding(InGrace, None, None), Some((InGrace, Changed))),
+            (
+                finding(InGrace, None, Some((InGrace, 30))),
+                Some((InGrace, Reminder)),
+            ),
+            // MFA but outside the group, now remediated: compliant, nothing to say.
+            (
+                Finding {
+                    mfa_active: true,
+                    ..finding(NonCompliant, Some(Outcome::Applied), None)
+                },
+                None,
+            ),
+            // Enrolled MFA since: remember it, say nothing.
+            (
+                finding(Compliant, None, Some((Enforced, 2))),
+                Some((Compliant, RecordOnly)),
+            ),
+            (finding(Compliant, None, Some((Compliant, 2))), None),
+            (finding(Compliant, None, None), None),
+            // Exempt users are never written to, even to update a memory.
+            (finding(Exempt, None, Some((Enforced, 2))), None),
+        ];
+        for (i, (f, expected)) in cases.into_iter().enumerate() {
+            let got = plan_notices(&[f], now(), Duration::hours(24))
+                .first()
+                .map(|n| (n.status, n.kind));
+            assert_eq!(got, expected, "case {i}");
+        }
+    }
+
+    #[test]
+    fn root_and_deleted_users_get_nothing() {
+        let mut root = finding(Status::NonCompliant, None, None);
+        root.facts.is_root = true;
+        let mut gone = finding(Status::NonCompliant, None, None);
+        gone.facts.in_iam = false;
+        assert!(plan_notices(&[root, gone], now(), Duration::hours(24)).is_empty());
+    }
+
+    #[test]
+    fn memory_round_trips_through_tags_and_bad_tags_count_as_none() {
+        let tags: BTreeMap<String, String> = NoticeMemory::tags(Status::InGrace, now())
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert_eq!(tags[NOTIFIED_AT_TAG], "2026-06-15T12:00:00Z");
+        assert_eq!(
+            NoticeMemory::from_tags(&tags),
+            Some(NoticeMemory {
+                status: Status::InGrace,
+                at: now()
+            })
+        );
+        let mut bad = tags.clone();
+        bad.insert(NOTIFIED_STATUS_TAG.into(), "sort-of".into());
+        assert_eq!(NoticeMemory::from_tags(&bad), None);
+        let mut undated = tags;
+        undated.remove(NOTIFIED_AT_TAG);
+        assert_eq!(NoticeMemory::from_tags(&undated), None);
+    }
+}
