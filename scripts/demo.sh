@@ -4,8 +4,9 @@
 #  2. starts moto on a free loopback port with a demo account: one user per status;
 #  3. runs the scheduled-audit Lambda through the Lambda runtime (cargo lambda watch + invoke)
 #     with a Scheduled Event, enforcing (DRY_RUN=false);
-#  4. prints the findings table and the notification that reached the SQS queue subscribed to
-#     the topic; then a second run, which finds nothing left to do;
+#  4. prints the findings table and the notifications that reached the SQS queue subscribed to
+#     the topic (the run summary, a notice per user); then a second run, which finds nothing
+#     left to do and tells nobody anything;
 #  5. stops everything.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,21 +62,34 @@ step "Invoking scheduled-audit with a Scheduled Event (DRY_RUN=false: enforcing)
 invoke "$WORK/run1.json"
 "$CLI" show "$WORK/run1.json" || true
 
-step "The notification that reached the SQS queue subscribed to the topic"
+step "The notifications that reached the SQS queue subscribed to the topic"
 "$VENV/bin/python" - "$(info queue_url)" <<'PY'
 import json, sys, boto3
 sqs = boto3.client("sqs", region_name="us-east-1")
-for m in sqs.receive_message(QueueUrl=sys.argv[1], MaxNumberOfMessages=10).get("Messages", []):
-    envelope = json.loads(m["Body"])
-    attrs = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
-    print("Subject:   ", envelope["Subject"])
-    print("Attributes:", attrs)
-    body = json.loads(envelope["Message"])
-    print("Message (JSON form, as SQS subscribers get it):")
-    print(json.dumps({k: body[k] for k in ("event_type", "account_id", "dry_run", "summary")}, indent=2))
-    print("Non-compliant users in the message:", [u["user"] for u in body["non_compliant"]])
+messages = []
+while True:
+    batch = sqs.receive_message(QueueUrl=sys.argv[1], MaxNumberOfMessages=10).get("Messages", [])
+    if not batch:
+        break
+    for m in batch:
+        messages.append(json.loads(m["Body"]))
+        sqs.delete_message(QueueUrl=sys.argv[1], ReceiptHandle=m["ReceiptHandle"])
+attrs = lambda e: {k: v["Value"] for k, v in e.get("MessageAttributes", {}).items()}
+print(f"{len(messages)} messages:")
+for e in messages:
+    print(f"  {attrs(e)['event_type']:<16} {e['Subject']}")
+summary = next(e for e in messages if attrs(e)["event_type"] == "run_summary")
+body = json.loads(summary["Message"])
+print("\nThe run summary (JSON form, as SQS subscribers get it), attributes", attrs(summary))
+print(json.dumps({k: body[k] for k in ("event_type", "account_id", "dry_run", "summary")}, indent=2))
+print("Non-compliant users in the summary:", [u["user"] for u in body["non_compliant"]])
+carol = next(e for e in messages if attrs(e).get("user") == "carol")
+print("\nCarol's notice, attributes", attrs(carol))
+print("Subject:", carol["Subject"])
+notice = json.loads(carol["Message"])
+print(json.dumps({k: notice[k] for k in ("event_type", "user", "status", "reasons", "recipient", "mfa_serial")}, indent=2))
+print("(email subscribers get the same notice as text, with the console steps and the ~/.aws/config profile)")
 PY
-
 step "Second run: everyone is compliant or contained, nothing to write"
 invoke "$WORK/run2.json"
 "$CLI" show "$WORK/run2.json" && echo "(exit 0: no non-compliant user remains)"

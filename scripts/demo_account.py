@@ -33,7 +33,8 @@ EXEMPT_UNTIL = "mfa-enforcer:exempt-until"
 USERS = {
     "alice": (True, True, True, False, {}, True, "compliant", "compliant"),
     "bob-api": (False, False, False, False, {}, True, "not_applicable", "not_applicable"),
-    "carol": (True, False, False, False, {}, True, "non_compliant", "enforced"),
+    "carol": (True, False, False, False, {"email": "carol@example.com"}, True, "non_compliant",
+              "enforced"),
     "dave": (True, True, False, False, {}, True, "non_compliant", "compliant"),
     "erin-breakglass": (True, False, False, False, {EXEMPT: "true"}, True, "exempt", "exempt"),
     "frank": (True, False, False, True, {}, True, "enforced", "enforced"),

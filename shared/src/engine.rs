@@ -893,7 +893,16 @@ mod tests {
         let mut account = FakeAccount::new(&[row("<root_account>", "not_supported", false)], &[]);
         account.root_password = Some(true);
         let writer = FakeWriter::default();
-        let report = run(&account, Some(&writer), &quiet(), &settings(&[])).await;
+        let notifier = quiet();
+        let report = run(&account, Some(&writer), &notifier, &settings(&[])).await;
+        let sent: Vec<String> = notifier
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| n.attributes["event_type"].clone())
+            .collect();
+        assert_eq!(sent, ["root_without_mfa", "run_summary"]);
         let root = &report.findings[0];
         assert_eq!(
             (root.status, root.reasons.clone()),

@@ -634,6 +634,110 @@ mod tests {
     }
 
     #[test]
+    fn a_users_notice_says_what_happened_why_and_exactly_what_to_do() {
+        let mut r = report(Some(Outcome::Applied), false, false);
+        r.findings[0].facts.recipient = Some("carol@example.com".into());
+        let n = user_notice(
+            "123456789012",
+            &r.findings[0],
+            Status::Enforced,
+            false,
+            chrono::Duration::zero(),
+        );
+        assert_eq!(
+            n.subject,
+            "MFA enforcer 123456789012: carol is restricted until MFA is enrolled"
+        );
+        assert_eq!(n.attributes["event_type"], "user_enforced");
+        assert_eq!(n.attributes["user"], "carol");
+        assert_eq!(n.attributes["recipient"], "carol@example.com");
+        assert_eq!(n.attributes["severity"], "warning");
+        for needle in [
+            "Why: no_mfa.",
+            "Assign MFA device",
+            "[profile carol-mfa]",
+            "mfa_serial = arn:aws:iam::123456789012:mfa/carol",
+            "aws sts get-session-token --serial-number arn:aws:iam::123456789012:mfa/carol",
+        ] {
+            assert!(n.text.contains(needle), "{needle}\n{}", n.text);
+        }
+        assert_eq!(n.json["status"], "enforced");
+        assert_eq!(n.json["status_found"], "non_compliant");
+
+        let mut grace = r.findings[0].clone();
+        grace.status = Status::InGrace;
+        grace.facts.created = Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        grace.facts.recipient = None;
+        let n = user_notice(
+            "123456789012",
+            &grace,
+            Status::InGrace,
+            true,
+            chrono::Duration::hours(72),
+        );
+        assert!(
+            n.subject.starts_with("Reminder: MFA enforcer"),
+            "{}",
+            n.subject
+        );
+        assert!(n.text.contains("before 2026-01-04T00:00:00Z"), "{}", n.text);
+        assert!(!n.attributes.contains_key("recipient"));
+        assert_eq!(n.attributes["event_type"], "user_in_grace");
+    }
+
+    #[test]
+    fn alerts_name_the_problem_and_are_critical_or_warning() {
+        let failures = vec![("carol".to_string(), "AccessDenied".to_string())];
+        let cases = [
+            (
+                Alert::GuardTripped {
+                    would_enforce: 30,
+                    limit: 20,
+                },
+                "guard_tripped",
+                "critical",
+                "guard tripped, 30 users over the limit of 20",
+            ),
+            (
+                Alert::WritesFailed {
+                    failures: &failures,
+                },
+                "writes_failed",
+                "critical",
+                "1 remediation writes failed",
+            ),
+            (
+                Alert::RootWithoutMfa,
+                "root_without_mfa",
+                "critical",
+                "root user has no MFA",
+            ),
+            (
+                Alert::ExemptionGranted { user: "erin" },
+                "exemption_granted",
+                "warning",
+                "erin exempted from MFA",
+            ),
+        ];
+        for (a, kind, severity, headline) in cases {
+            let n = alert("123456789012", None, &a);
+            assert_eq!(n.attributes["event_type"], kind);
+            assert_eq!(n.attributes["severity"], severity);
+            assert_eq!(n.subject, format!("MFA enforcer 123456789012: {headline}"));
+            assert_eq!(n.json["event_type"], kind);
+        }
+        let n = alert(
+            "123456789012",
+            None,
+            &Alert::WritesFailed {
+                failures: &failures,
+            },
+        );
+        assert!(n.text.contains("carol: AccessDenied"), "{}", n.text);
+        assert_eq!(n.json["failures"][0]["user"], "carol");
+    }
+
+    #[test]
     fn long_subjects_are_cut_below_the_limit() {
         let long = "x".repeat(300);
         let cut = truncate(&long, MAX_SUBJECT_CHARS);
