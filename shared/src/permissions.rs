@@ -75,8 +75,11 @@ pub fn action_permissions(kind: ActionKind) -> &'static [&'static str] {
     }
 }
 
-/// The permission publishing a notification needs.
+/// The permission publishing a notification needs (`Publish` and `PublishBatch` alike).
 pub const PUBLISH: &str = "sns:Publish";
+
+/// The permission remembering a notice on the user needs (`mfa-enforcer:notified-*` tags).
+pub const NOTICE_MEMORY: &str = "iam:TagUser";
 
 const USER_ACTIONS: [ActionKind; 2] = [
     ActionKind::AttachDenyPolicy,
@@ -92,7 +95,7 @@ fn collect(reads: &[Read], actions: &[ActionKind]) -> Vec<&'static str> {
                 .iter()
                 .flat_map(|a| action_permissions(*a).iter().copied()),
         )
-        .chain([PUBLISH])
+        .chain([PUBLISH, NOTICE_MEMORY])
         .collect();
     all.sort_unstable();
     all.dedup();
@@ -131,6 +134,7 @@ mod tests {
                 "iam:GetCredentialReport",
                 "iam:GetLoginProfile",
                 "iam:ListMFADevices",
+                "iam:TagUser",
                 "sns:Publish",
             ]
         );
@@ -154,6 +158,7 @@ mod tests {
                 "iam:ListGroupsForUser",
                 "iam:ListMFADevices",
                 "iam:ListPolicyVersions",
+                "iam:TagUser",
                 "sns:Publish",
             ]
         );
