@@ -8,6 +8,7 @@ use crate::finding::{Action, Finding, Outcome, Status};
 use crate::plan::Guard;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 /// What one run found and did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,7 +170,30 @@ impl Summary {
     }
 }
 
+/// A run that finished, but with failed writes or notifications: the error a Lambda returns
+/// so that CloudWatch counts it (after logging the whole report).
+#[derive(Debug, Clone, Copy, Error, PartialEq, Eq)]
+#[error("{failed} action(s) failed ({applied} applied, {remaining} user(s) still non-compliant); see the run report in the logs")]
+pub struct RunFailed {
+    /// Failed actions and notifications.
+    pub failed: usize,
+    /// Applied actions.
+    pub applied: usize,
+    /// Non-compliant users left.
+    pub remaining: usize,
+}
+
 impl RunReport {
+    /// The failure to report when anything failed ([`Verdict::Failed`]); `None` otherwise.
+    pub fn failure(&self) -> Option<RunFailed> {
+        let s = &self.summary;
+        (self.verdict() == Verdict::Failed).then_some(RunFailed {
+            failed: s.actions_failed,
+            applied: s.actions_applied,
+            remaining: s.non_compliant_remaining,
+        })
+    }
+
     /// How the run ended: failed beats non-compliant beats clean.
     pub fn verdict(&self) -> Verdict {
         if self.summary.actions_failed > 0 {

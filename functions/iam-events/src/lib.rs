@@ -13,7 +13,7 @@ use mfa_enforcer::aws::{Clients, IamReader, IamWriter, SnsNotifier};
 use mfa_enforcer::engine::{EngineError, Ports};
 use mfa_enforcer::event::{self, Context, EventError, IgnoreReason, Target};
 use mfa_enforcer::event_run;
-use mfa_enforcer::run_report::{RunReport, Verdict};
+use mfa_enforcer::run_report::{RunFailed, RunReport};
 use mfa_enforcer::settings::Settings;
 use serde::Serialize;
 use serde_json::Value;
@@ -74,15 +74,8 @@ pub enum HandlerError {
     #[error(transparent)]
     Engine(#[from] EngineError),
     /// The run finished but some writes or notifications failed; the report is in the logs.
-    #[error("{failed} action(s) failed ({applied} applied, {remaining} user(s) still non-compliant); see the run report in the logs")]
-    ActionsFailed {
-        /// Failed actions and notifications.
-        failed: usize,
-        /// Applied actions.
-        applied: usize,
-        /// Non-compliant users left.
-        remaining: usize,
-    },
+    #[error(transparent)]
+    ActionsFailed(#[from] RunFailed),
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -91,7 +84,7 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::BadEvent(_) => "BadEvent",
             HandlerError::Engine(inner) if inner.retryable() => "ReadFailed.Retryable",
             HandlerError::Engine(_) => "ReadFailed",
-            HandlerError::ActionsFailed { .. } => "ActionsFailed",
+            HandlerError::ActionsFailed(_) => "ActionsFailed",
         };
         Diagnostic {
             error_type: error_type.to_string(),
@@ -156,14 +149,9 @@ pub async fn handle(app: &App, invocation: LambdaEvent<Value>) -> Result<Respons
         notifier: app.settings.topic_arn.is_some().then_some(&app.notifier),
     };
     let report = event_run::handle_event(ports, &app.settings, Utc::now(), &event, &target).await?;
-    if report.verdict() == Verdict::Failed {
-        let s = &report.summary;
+    if let Some(failure) = report.failure() {
         error!(report = %serde_json::to_string(&report).unwrap_or_default(), "event run finished with failures");
-        return Err(HandlerError::ActionsFailed {
-            failed: s.actions_failed,
-            applied: s.actions_applied,
-            remaining: s.non_compliant_remaining,
-        });
+        return Err(failure.into());
     }
     Ok(Response::Report(Box::new(report)))
 }
@@ -209,11 +197,11 @@ mod tests {
     fn diagnostics_name_the_failure() {
         let bad = HandlerError::BadEvent(EventError::NotCloudTrailIam("x".into()));
         assert_eq!(Diagnostic::from(bad).error_type, "BadEvent");
-        let failed = HandlerError::ActionsFailed {
+        let failed = HandlerError::ActionsFailed(mfa_enforcer::run_report::RunFailed {
             failed: 1,
             applied: 0,
             remaining: 1,
-        };
+        });
         let d = Diagnostic::from(failed);
         assert_eq!(d.error_type, "ActionsFailed");
         assert!(d.error_message.starts_with("1 action(s) failed"));

@@ -12,7 +12,7 @@ use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use mfa_enforcer::aws::{Clients, IamReader, IamWriter, SnsNotifier};
 use mfa_enforcer::engine::{self, EngineError, Ports};
-use mfa_enforcer::run_report::{RunReport, Verdict};
+use mfa_enforcer::run_report::{RunFailed, RunReport};
 use mfa_enforcer::settings::Settings;
 use serde_json::Value;
 use thiserror::Error;
@@ -103,15 +103,8 @@ pub enum HandlerError {
     #[error(transparent)]
     Engine(#[from] EngineError),
     /// The run finished but some writes or notifications failed; the report is in the logs.
-    #[error("{failed} action(s) failed ({applied} applied, {remaining} user(s) still non-compliant); see the run report in the logs")]
-    ActionsFailed {
-        /// Failed actions and notifications.
-        failed: usize,
-        /// Applied actions.
-        applied: usize,
-        /// Non-compliant users left.
-        remaining: usize,
-    },
+    #[error(transparent)]
+    ActionsFailed(#[from] RunFailed),
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -120,7 +113,7 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::BadPayload(_) => "BadPayload",
             HandlerError::Engine(inner) if inner.retryable() => "ReadFailed.Retryable",
             HandlerError::Engine(_) => "ReadFailed",
-            HandlerError::ActionsFailed { .. } => "ActionsFailed",
+            HandlerError::ActionsFailed(_) => "ActionsFailed",
         };
         Diagnostic {
             error_type: error_type.to_string(),
@@ -161,15 +154,10 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<RunReport, H
         notifier: app.settings.topic_arn.is_some().then_some(&app.notifier),
     };
     let report = engine::audit_account(ports, &app.settings, Utc::now()).await?;
-    if report.verdict() == Verdict::Failed {
-        let s = &report.summary;
+    if let Some(failure) = report.failure() {
         // The report still reaches CloudWatch in full before the invocation is marked failed.
         error!(report = %serde_json::to_string(&report).unwrap_or_default(), "run finished with failures");
-        return Err(HandlerError::ActionsFailed {
-            failed: s.actions_failed,
-            applied: s.actions_applied,
-            remaining: s.non_compliant_remaining,
-        });
+        return Err(failure.into());
     }
     Ok(report)
 }
