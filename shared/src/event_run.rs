@@ -22,8 +22,9 @@ use tracing::{info, warn};
 /// Handles one event that is not ignored: re-evaluates the users it names (or the members of
 /// the group it names), or checks the deny policy; then announces what must be announced.
 ///
-/// `account_id` is the account the function runs in (the event's `recipientAccountId` once
-/// the handler has filtered other accounts out). Fails only when a read fails.
+/// The account is the event's `recipientAccountId` (the handler has already ignored events of
+/// other accounts). Fails only when a read fails; failed writes and notifications are in the
+/// report.
 pub async fn handle_event<R, W, N>(
     ports: Ports<'_, R, W, N>,
     settings: &Settings,
