@@ -93,8 +93,8 @@ pub struct Context {
     /// The account this function runs in; `None` when it cannot tell (events are then not
     /// filtered by account).
     pub account_id: Option<String>,
-    /// The role the enforcer runs as (`ENFORCER_ROLE_ARN`): events it caused are ignored.
-    pub own_role_arn: Option<String>,
+    /// The roles the enforcer runs as (`ENFORCER_ROLE_ARN`): events they caused are ignored.
+    pub own_role_arns: Vec<String>,
     /// `DENY_POLICY_ARN`.
     pub deny_policy_arn: String,
     /// `EXEMPT_TAG_KEY`.
@@ -231,12 +231,10 @@ pub fn target(event: &IamEvent, context: &Context) -> Result<Target, EventError>
     {
         return Ok(Target::Ignore(IgnoreReason::OtherAccount));
     }
-    if context
-        .own_role_arn
-        .as_deref()
-        .is_some_and(|own| event.caller.role_arn.as_deref() == Some(own))
-    {
-        return Ok(Target::Ignore(IgnoreReason::OwnCall));
+    if let Some(role) = &event.caller.role_arn {
+        if context.own_role_arns.contains(role) {
+            return Ok(Target::Ignore(IgnoreReason::OwnCall));
+        }
     }
     let param = |key: &str| {
         event
@@ -348,7 +346,7 @@ mod tests {
     fn context() -> Context {
         Context {
             account_id: Some("123456789012".into()),
-            own_role_arn: Some(ROLE.into()),
+            own_role_arns: vec![ROLE.into()],
             deny_policy_arn: DENY.into(),
             exempt_tag_key: "mfa-enforcer:exempt".into(),
         }
@@ -567,7 +565,7 @@ mod tests {
         // Without a known account or role, nothing is filtered on them.
         let open = Context {
             account_id: None,
-            own_role_arn: None,
+            own_role_arns: vec![],
             ..context()
         };
         assert_eq!(

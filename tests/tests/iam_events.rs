@@ -2,7 +2,7 @@
 //! envelopes (tests/fixtures/events/cloudtrail), and its binary through the Lambda Runtime API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use iam_events::{handle, App, HandlerError, OwnRole, Response};
+use iam_events::{handle, App, HandlerError, OwnRoles, Response};
 use lambda_runtime::{Context, LambdaEvent};
 use mfa_enforcer::aws::Clients;
 use mfa_enforcer::event::{self, IgnoreReason, Target};
@@ -37,7 +37,7 @@ async fn seeded() -> (Moto, Account) {
 
 async fn invoke(moto: &Moto, settings: Settings, payload: Value) -> Result<Response, HandlerError> {
     let clients = Clients::new(&moto.sdk_config().await);
-    let app = App::new(settings, OwnRole(Some(ENFORCER_ROLE.into())), &clients);
+    let app = App::new(settings, OwnRoles(vec![ENFORCER_ROLE.into()]), &clients);
     let mut context = Context::default();
     context.invoked_function_arn =
         format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:iam-events");
@@ -75,7 +75,7 @@ async fn messages(account: &Account) -> Vec<(String, Value)> {
 fn every_fixture_leads_where_the_readme_says() {
     let context = event::Context {
         account_id: Some(ACCOUNT.into()),
-        own_role_arn: Some(ENFORCER_ROLE.into()),
+        own_role_arns: vec![ENFORCER_ROLE.into()],
         deny_policy_arn: format!("arn:aws:iam::{ACCOUNT}:policy/DenyWithoutMFA"),
         exempt_tag_key: EXEMPT.into(),
     };

@@ -20,30 +20,46 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::{debug, error, info};
 
-/// The variable naming the role the enforcer runs as; events it caused are ignored.
+/// The variable naming the roles the enforcer runs as; events they caused are ignored.
 pub const ENFORCER_ROLE_ARN: &str = "ENFORCER_ROLE_ARN";
 
-/// The enforcer's own role, from `ENFORCER_ROLE_ARN` (optional).
+/// The enforcer's own roles, from `ENFORCER_ROLE_ARN` (optional; comma-separated: each
+/// function has its own role).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OwnRole(pub Option<String>);
+pub struct OwnRoles(pub Vec<String>);
 
-impl OwnRole {
+impl OwnRoles {
     /// Reads and checks `ENFORCER_ROLE_ARN`.
-    pub fn from_env() -> Result<OwnRole, String> {
-        OwnRole::parse(std::env::var(ENFORCER_ROLE_ARN).ok().as_deref())
+    pub fn from_env() -> Result<OwnRoles, String> {
+        OwnRoles::parse(std::env::var(ENFORCER_ROLE_ARN).ok().as_deref())
     }
 
-    /// Checks a value: unset or blank means "unknown"; otherwise it must be an IAM role ARN.
-    pub fn parse(value: Option<&str>) -> Result<OwnRole, String> {
-        match value.map(str::trim).filter(|v| !v.is_empty()) {
-            None => Ok(OwnRole(None)),
-            Some(arn) if arn.starts_with("arn:") && arn.split(':').nth(5).is_some_and(|r| r.starts_with("role/")) && arn.split(':').nth(2) == Some("iam") => {
-                Ok(OwnRole(Some(arn.to_string())))
-            }
-            Some(other) => Err(format!(
-                "{ENFORCER_ROLE_ARN} is invalid: expected an IAM role ARN (arn:aws:iam::123456789012:role/NAME), got {other:?}"
-            )),
-        }
+    /// Checks a value: unset or blank means "none known"; otherwise each comma-separated item
+    /// must be an IAM role ARN.
+    pub fn parse(value: Option<&str>) -> Result<OwnRoles, String> {
+        let is_role = |arn: &str| {
+            let parts: Vec<&str> = arn.split(':').collect();
+            parts.len() == 6
+                && parts[0] == "arn"
+                && parts[2] == "iam"
+                && parts[5].starts_with("role/")
+        };
+        value
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|arn| {
+                if is_role(arn) {
+                    Ok(arn.to_string())
+                } else {
+                    Err(format!(
+                        "{ENFORCER_ROLE_ARN} is invalid: expected IAM role ARNs (arn:aws:iam::123456789012:role/NAME), comma-separated, got {arn:?}"
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(OwnRoles)
     }
 }
 
@@ -96,7 +112,7 @@ impl From<HandlerError> for Diagnostic {
 /// What the handler needs, built once per process.
 pub struct App {
     settings: Settings,
-    own_role: OwnRole,
+    own_roles: OwnRoles,
     reader: IamReader,
     writer: IamWriter,
     notifier: SnsNotifier,
@@ -104,10 +120,10 @@ pub struct App {
 
 impl App {
     /// Builds the app from validated settings and AWS clients.
-    pub fn new(settings: Settings, own_role: OwnRole, clients: &Clients) -> Self {
+    pub fn new(settings: Settings, own_roles: OwnRoles, clients: &Clients) -> Self {
         App {
             settings,
-            own_role,
+            own_roles,
             reader: clients.reader(),
             writer: clients.writer(),
             notifier: clients.notifier(),
@@ -127,7 +143,7 @@ pub async fn handle(app: &App, invocation: LambdaEvent<Value>) -> Result<Respons
     let event = event::parse(&invocation.payload)?;
     let context = Context {
         account_id: account_of_function(&invocation.context.invoked_function_arn),
-        own_role_arn: app.own_role.0.clone(),
+        own_role_arns: app.own_roles.0.clone(),
         deny_policy_arn: app.settings.deny_policy_arn.clone(),
         exempt_tag_key: app.settings.exempt_tag_key.clone(),
     };
@@ -161,20 +177,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn own_role_must_be_a_role_arn() {
-        assert_eq!(OwnRole::parse(None).unwrap(), OwnRole(None));
-        assert_eq!(OwnRole::parse(Some("  ")).unwrap(), OwnRole(None));
-        let role = "arn:aws:iam::123456789012:role/service/mfa-enforcer";
+    fn own_roles_must_be_role_arns() {
+        assert_eq!(OwnRoles::parse(None).unwrap(), OwnRoles(vec![]));
+        assert_eq!(OwnRoles::parse(Some("  ")).unwrap(), OwnRoles(vec![]));
+        let a = "arn:aws:iam::123456789012:role/service/mfa-enforcer-audit";
+        let b = "arn:aws:iam::123456789012:role/mfa-enforcer-events";
         assert_eq!(
-            OwnRole::parse(Some(role)).unwrap(),
-            OwnRole(Some(role.into()))
+            OwnRoles::parse(Some(&format!("{a}, {b}"))).unwrap(),
+            OwnRoles(vec![a.into(), b.into()])
         );
         for bad in [
             "mfa-enforcer",
             "arn:aws:iam::123456789012:user/bob",
             "arn:aws:sts::123456789012:assumed-role/mfa-enforcer/x",
         ] {
-            let err = OwnRole::parse(Some(bad)).unwrap_err();
+            let err = OwnRoles::parse(Some(&format!("{a},{bad}"))).unwrap_err();
             assert!(err.starts_with("ENFORCER_ROLE_ARN is invalid"), "{err}");
             assert!(err.contains(bad), "{err}");
         }

@@ -1,6 +1,6 @@
 //! Lambda entry point: tracing, settings, clients once, then the handler to the runtime.
 
-use iam_events::{handle, App, OwnRole};
+use iam_events::{handle, App, OwnRoles};
 use lambda_runtime::{service_fn, LambdaEvent};
 use mfa_enforcer::aws::{load_config, Clients, ConfigOverrides};
 use mfa_enforcer::settings::{RawSettings, Settings};
@@ -13,11 +13,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tracing::error!(error = %e, "invalid configuration");
         e
     })?;
-    let own_role = OwnRole::from_env().map_err(|e| {
+    let own_roles = OwnRoles::from_env().map_err(|e| {
         tracing::error!(error = %e, "invalid configuration");
         e
     })?;
     let config = load_config(&ConfigOverrides::default()).await;
-    let app = App::new(settings, own_role, &Clients::new(&config));
+    let app = App::new(settings, own_roles, &Clients::new(&config));
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&app, event))).await
 }
