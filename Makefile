@@ -1,5 +1,5 @@
 # The README's commands. Each sets up what it needs on a fresh machine (Rust + python3).
-.PHONY: setup demo test
+.PHONY: setup demo test build
 
 setup:  ## make the Python venv (moto server, cargo-lambda, zig; pinned)
 	scripts/bootstrap.sh
@@ -9,3 +9,6 @@ demo:   ## seed a local AWS emulator with a demo account and run the scheduled L
 
 test:   ## fmt, clippy -D warnings, every unit and integration test
 	scripts/test.sh
+
+build:  ## the deployable arm64 zips (cargo lambda + zig), with their sizes
+	scripts/build.sh

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# bootstrap.sh: makes the project's Python venv (moto server, boto3, cargo-lambda, zig) with
-# pinned versions. Idempotent: does nothing when the venv matches the pins. Prints the venv path.
-#   MFA_VENV  where the venv lives (default: <repo>/.venv)
+# bootstrap.sh [infra]: makes one of the project's Python venvs with pinned versions and prints
+# its path. Idempotent: does nothing when the venv matches the pins.
+#   (no argument)  .venv: moto server, boto3, cargo-lambda, zig      (MFA_VENV overrides)
+#   infra          .venv-infra: cfn-lint, checkov, aws-sam-translator  (MFA_INFRA_VENV overrides)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-VENV=${MFA_VENV:-$ROOT/.venv}
+case "${1:-}" in
+  "") VENV=${MFA_VENV:-$ROOT/.venv}; SUFFIX=""; PROBE=moto_server; WHAT="moto server, boto3, cargo-lambda, zig" ;;
+  infra) VENV=${MFA_INFRA_VENV:-$ROOT/.venv-infra}; SUFFIX="-infra"; PROBE=checkov; WHAT="cfn-lint, checkov, aws-sam-translator" ;;
+  *) echo "bootstrap: unknown venv ${1}; expected nothing or infra" >&2; exit 2 ;;
+esac
+REQUIREMENTS="$ROOT/scripts/requirements$SUFFIX.txt"
+CONSTRAINTS="$ROOT/scripts/constraints$SUFFIX.txt"
 STAMP="$VENV/.pins"
-want=$(cat "$ROOT/scripts/requirements.txt" "$ROOT/scripts/constraints.txt" | sha256sum | cut -d' ' -f1)
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/moto_server" ]; then
+want=$(cat "$REQUIREMENTS" "$CONSTRAINTS" | sha256sum | cut -d' ' -f1)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/$PROBE" ]; then
   echo "$VENV"
   exit 0
 fi
 command -v python3 >/dev/null || { echo "bootstrap: python3 is required" >&2; exit 1; }
-echo "bootstrap: creating $VENV (moto server, boto3, cargo-lambda, zig; pinned)" >&2
+echo "bootstrap: creating $VENV ($WHAT; pinned)" >&2
 python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check \
-  -r "$ROOT/scripts/requirements.txt" -c "$ROOT/scripts/constraints.txt" >&2
+"$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQUIREMENTS" -c "$CONSTRAINTS" >&2
 echo "$want" >"$STAMP"
 echo "$VENV"

@@ -1,0 +1,259 @@
+//! infra/template.yaml held against the code: the deny policy document, each role's
+//! permissions both ways (nothing missing, nothing extra) and how narrowly they are granted,
+//! the event names of the rule, and the parameter defaults.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use mfa_enforcer::event::HANDLED_EVENTS;
+use mfa_enforcer::notices::{NOTIFIED_AT_TAG, NOTIFIED_STATUS_TAG};
+use mfa_enforcer::permissions;
+use mfa_enforcer::policy::deny_policy_document;
+use mfa_enforcer::settings::{RawSettings, Settings, VARIABLES};
+use mfa_enforcer_tests::workspace_root;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(workspace_root().join("infra/template.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
+    let r = &t["Resources"][name];
+    assert!(r.is_object(), "no resource {name}");
+    r
+}
+
+/// Every statement of a role's inline policies; a statement under `Fn::If` counts (its
+/// condition may hold in some deployment).
+fn statements(t: &Value, role: &str) -> Vec<Value> {
+    resource(t, role)["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+        .map(|s| match s.get("Fn::If") {
+            Some(branches) => branches[1].clone(),
+            None => s,
+        })
+        .collect()
+}
+
+fn list(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().unwrap().to_string())
+            .collect(),
+        other => panic!("expected a string or a list, got {other}"),
+    }
+}
+
+fn granted(t: &Value, role: &str) -> BTreeSet<String> {
+    statements(t, role)
+        .iter()
+        .inspect(|s| assert_eq!(s["Effect"], "Allow", "{s}"))
+        .flat_map(|s| list(&s["Action"]))
+        .collect()
+}
+
+fn statement_for<'a>(statements: &'a [Value], action: &str) -> Vec<&'a Value> {
+    statements
+        .iter()
+        .filter(|s| list(&s["Action"]).iter().any(|a| a == action))
+        .collect()
+}
+
+const ROLES: [(&str, &str); 2] = [
+    ("ScheduledAuditRole", "ScheduledAuditLogs"),
+    ("IamEventsRole", "IamEventsLogs"),
+];
+
+#[test]
+fn the_deny_policy_is_the_canonical_document() {
+    let t = template();
+    assert_eq!(
+        resource(&t, "DenyPolicy")["Properties"]["PolicyDocument"],
+        deny_policy_document()
+    );
+    // The enforcement group carries it, and lets members manage their own MFA device.
+    let group = &resource(&t, "EnforcementGroup")["Properties"]["ManagedPolicyArns"];
+    assert_eq!(
+        *group,
+        json!([{"Ref": "DenyPolicy"}, {"Ref": "SelfServiceMfaPolicy"}])
+    );
+    let self_service = resource(&t, "SelfServiceMfaPolicy")["Properties"]["PolicyDocument"]
+        ["Statement"]
+        .to_string();
+    assert!(self_service.contains("${!aws:username}"), "{self_service}");
+}
+
+#[test]
+fn each_role_grants_exactly_what_the_code_declares() {
+    let t = template();
+    let infrastructure = |role: &str| -> BTreeSet<String> {
+        // Not calls of our code: logs for the runtime, the topic's key for SNS, the on-failure
+        // destination for Lambda.
+        let mut extra = vec![
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "kms:GenerateDataKey",
+            "kms:Decrypt",
+        ];
+        if role == "IamEventsRole" {
+            extra.push("sqs:SendMessage");
+        }
+        extra.into_iter().map(String::from).collect()
+    };
+    for ((role, _), code) in ROLES
+        .iter()
+        .zip([permissions::scheduled_audit(), permissions::iam_events()])
+    {
+        let mut expected: BTreeSet<String> = code.iter().map(|p| p.to_string()).collect();
+        expected.extend(infrastructure(role));
+        let granted = granted(&t, role);
+        let missing: Vec<_> = expected.difference(&granted).collect();
+        let extra: Vec<_> = granted.difference(&expected).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{role}: missing {missing:?}, extra {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn writes_are_granted_only_on_what_the_enforcer_owns() {
+    let t = template();
+    for (role, logs) in ROLES {
+        let all = statements(&t, role);
+        for s in &all {
+            for action in list(&s["Action"]) {
+                assert!(!action.contains('*'), "{role}: wildcard action {action}");
+            }
+        }
+        // Only the actions IAM cannot scope get Resource "*".
+        let unscoped: BTreeSet<String> = all
+            .iter()
+            .filter(|s| s["Resource"] == "*")
+            .flat_map(|s| list(&s["Action"]))
+            .collect();
+        let allowed_unscoped: BTreeSet<String> = [
+            "iam:GenerateCredentialReport",
+            "iam:GetCredentialReport",
+            "iam:GetAccountAuthorizationDetails",
+            "iam:GetAccountSummary",
+        ]
+        .map(String::from)
+        .into();
+        assert!(
+            unscoped.is_subset(&allowed_unscoped),
+            "{role}: {unscoped:?}"
+        );
+
+        for s in statement_for(&all, "iam:AttachUserPolicy") {
+            assert_eq!(
+                s["Condition"]["ArnEquals"]["iam:PolicyARN"],
+                json!({"Ref": "DenyPolicy"}),
+                "{role}"
+            );
+        }
+        for s in statement_for(&all, "iam:AddUserToGroup") {
+            assert_eq!(
+                s["Resource"],
+                json!({"Fn::GetAtt": ["EnforcementGroup", "Arn"]}),
+                "{role}"
+            );
+        }
+        for s in statement_for(&all, "iam:TagUser") {
+            let pattern = s["Condition"]["ForAllValues:StringLike"]["aws:TagKeys"]
+                .as_str()
+                .unwrap();
+            let prefix = pattern.strip_suffix('*').unwrap();
+            assert!(prefix.starts_with("mfa-enforcer:"), "{role}: {pattern}");
+            for key in [NOTIFIED_STATUS_TAG, NOTIFIED_AT_TAG] {
+                assert!(key.starts_with(prefix), "{role}: {key} outside {pattern}");
+            }
+        }
+        for s in statement_for(&all, "sns:Publish") {
+            assert_eq!(s["Resource"], json!({"Ref": "Topic"}), "{role}");
+        }
+        for action in [
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicyVersion",
+            "iam:ListEntitiesForPolicy",
+        ] {
+            for s in statement_for(&all, action) {
+                assert_eq!(
+                    s["Resource"],
+                    json!({"Ref": "DenyPolicy"}),
+                    "{role} {action}"
+                );
+            }
+        }
+        for s in statement_for(&all, "logs:PutLogEvents") {
+            assert_eq!(
+                s["Resource"],
+                json!({"Fn::GetAtt": [logs, "Arn"]}),
+                "{role}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_event_rule_sends_exactly_the_handled_events() {
+    let t = template();
+    let pattern = &resource(&t, "IamEventsFunction")["Properties"]["Events"]["IamApiCalls"]
+        ["Properties"]["Pattern"];
+    assert_eq!(pattern["source"], json!(["aws.iam"]));
+    assert_eq!(
+        pattern["detail-type"],
+        json!(["AWS API Call via CloudTrail"])
+    );
+    assert_eq!(list(&pattern["detail"]["eventName"]), HANDLED_EVENTS);
+    // Both functions' roles are the enforcer's own: their events are ignored.
+    let env = &resource(&t, "IamEventsFunction")["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        env["ENFORCER_ROLE_ARN"],
+        json!({"Fn::Sub": "${ScheduledAuditRole.Arn},${IamEventsRole.Arn}"})
+    );
+}
+
+#[test]
+fn every_setting_is_a_parameter_with_the_codes_default() {
+    let t = template();
+    let parameters = &t["Parameters"];
+    let owned = BTreeMap::from([
+        ("DENY_POLICY_ARN", "arn:aws:iam::123456789012:policy/Deny"),
+        ("ENFORCEMENT_GROUP", "MFAEnforcement"),
+        (
+            "TOPIC_ARN",
+            "arn:aws:sns:us-east-1:123456789012:mfa-enforcer",
+        ),
+    ]);
+    for function in ["ScheduledAuditFunction", "IamEventsFunction"] {
+        let env = &resource(&t, function)["Properties"]["Environment"]["Variables"];
+        let from_template = RawSettings::from_lookup(|name| {
+            if let Some(v) = owned.get(name) {
+                return Some(v.to_string());
+            }
+            let parameter = env[name]["Ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{function}: {name} is not a parameter"));
+            match &parameters[parameter]["Default"] {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                other => panic!("{parameter}: default {other}"),
+            }
+        });
+        for name in VARIABLES {
+            assert!(env.get(name).is_some(), "{function} does not set {name}");
+        }
+        let from_code = RawSettings::from_lookup(|name| owned.get(name).map(|v| v.to_string()));
+        assert_eq!(
+            Settings::parse(&from_template).unwrap(),
+            Settings::parse(&from_code).unwrap(),
+            "{function}"
+        );
+    }
+}
