@@ -1,5 +1,5 @@
 # The README's commands. Each sets up what it needs on a fresh machine (Rust + python3).
-.PHONY: setup demo test build
+.PHONY: setup demo test build bench
 
 setup:  ## make the Python venv (moto server, cargo-lambda, zig; pinned)
 	scripts/bootstrap.sh
@@ -12,3 +12,6 @@ test:   ## fmt, clippy -D warnings, every unit and integration test
 
 build:  ## the deployable arm64 zips (cargo lambda + zig), with their sizes
 	scripts/build.sh
+
+bench:  ## criterion on the pure core, then side by side with Cloud Custodian -> BENCHMARKS.md
+	scripts/bench.sh

@@ -12,7 +12,7 @@ use mfa_enforcer::aws::{load_config, Clients, ConfigOverrides};
 use mfa_enforcer::engine::{self, Ports};
 use mfa_enforcer::run_report::{RunReport, Verdict};
 use mfa_enforcer::settings::{RawSettings, Settings, SettingsError};
-use render::{render, Format};
+use render::{render_to, Format};
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -232,14 +232,19 @@ pub fn exit_code(report: &RunReport) -> ExitCode {
 }
 
 fn emit(report: &RunReport, format: Format, output: Option<&PathBuf>) -> Result<(), String> {
-    let text = render(report, format)?;
+    use std::io::Write as _;
     match output {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+            let writing = |e: String| format!("writing {}: {e}", path.display());
+            let file = std::fs::File::create(path).map_err(|e| writing(e.to_string()))?;
+            let mut out = std::io::BufWriter::new(file);
+            render_to(report, format, &mut out).map_err(writing)?;
+            out.flush().map_err(|e| writing(e.to_string()))
         }
         None => {
-            print!("{text}");
-            Ok(())
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            render_to(report, format, &mut out)?;
+            out.flush().map_err(|e| e.to_string())
         }
     }
 }

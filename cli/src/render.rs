@@ -15,18 +15,29 @@ pub enum Format {
     Csv,
 }
 
-/// Renders `report` in `format`.
+/// Renders `report` in `format`, as a string (for tests).
+#[cfg(test)]
 pub fn render(report: &RunReport, format: Format) -> Result<String, String> {
-    match format {
-        Format::Table => Ok(table(report)),
-        Format::Json => serde_json::to_string_pretty(report)
-            .map(|mut s| {
-                s.push('\n');
-                s
-            })
-            .map_err(|e| e.to_string()),
-        Format::Csv => csv(report),
-    }
+    let mut out = Vec::new();
+    render_to(report, format, &mut out)?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// Writes `report` in `format` to `out`; JSON is streamed, never held whole in memory.
+pub fn render_to(
+    report: &RunReport,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> Result<(), String> {
+    let text = match format {
+        Format::Table => table(report),
+        Format::Csv => csv(report)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report).map_err(|e| e.to_string())?;
+            "\n".to_string()
+        }
+    };
+    out.write_all(text.as_bytes()).map_err(|e| e.to_string())
 }
 
 fn flag(v: Option<bool>) -> &'static str {

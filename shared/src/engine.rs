@@ -205,6 +205,38 @@ impl Outgoing {
     }
 }
 
+/// How many messages are rendered and published before the next ones are rendered.
+const RENDER_AT_ONCE: usize = 100;
+
+/// A message to send: ready, or a user's notice still to be rendered.
+enum Pending {
+    Ready(Outgoing),
+    Notice(crate::notices::Notice),
+}
+
+impl Pending {
+    fn render(self, report: &RunReport, settings: &Settings) -> Outgoing {
+        match self {
+            Pending::Ready(o) => o,
+            Pending::Notice(notice) => {
+                let finding = &report.findings[notice.finding];
+                Outgoing {
+                    kind: notify::user_event_type(notice.status).to_string(),
+                    user: Some(finding.user.clone()),
+                    message: notify::user_notice(
+                        &report.account_id,
+                        finding,
+                        notice.status,
+                        notice.kind == NoticeKind::Reminder,
+                        settings.grace_period,
+                    ),
+                    remember: Some(notice.status),
+                }
+            }
+        }
+    }
+}
+
 /// The alerts a finished run raises by itself: guard tripped, writes failed, root without MFA.
 fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
     let mut alerts = Vec::new();
@@ -259,53 +291,50 @@ pub(crate) async fn announce<W: RemediationWriter, N: Notifier>(
     extra: Vec<Outgoing>,
 ) {
     if let (Some(notifier), Some(topic)) = (notifier, settings.topic_arn.as_deref()) {
-        let mut outgoing = run_alerts(report);
-        outgoing.extend(extra);
-        let mut record_only = Vec::new();
+        let mut pending: Vec<Pending> =
+            run_alerts(report).into_iter().map(Pending::Ready).collect();
+        pending.extend(extra.into_iter().map(Pending::Ready));
+        let mut remember = Vec::new();
         // A tripped guard means nothing is written, not even a notice's memory; the alert
         // goes to the security team instead.
         if writer.is_some() && !report.summary.guard_tripped {
             for notice in plan_notices(&report.findings, now, settings.remind_after) {
-                let finding = &report.findings[notice.finding];
                 if notice.kind == NoticeKind::RecordOnly {
-                    record_only.push((finding.user.clone(), notice.status));
-                    continue;
+                    remember.push((report.findings[notice.finding].user.clone(), notice.status));
+                } else {
+                    pending.push(Pending::Notice(notice));
                 }
-                let reminder = notice.kind == NoticeKind::Reminder;
-                outgoing.push(Outgoing {
-                    kind: notify::user_event_type(notice.status).to_string(),
-                    user: Some(finding.user.clone()),
-                    message: notify::user_notice(
-                        &report.account_id,
-                        finding,
-                        notice.status,
-                        reminder,
-                        settings.grace_period,
-                    ),
-                    remember: Some(notice.status),
-                });
             }
         }
         if notify::run_summary_due(report) {
-            outgoing.push(Outgoing {
+            pending.push(Pending::Ready(Outgoing {
                 kind: notify::RUN_SUMMARY.to_string(),
                 user: None,
                 message: notify::run_summary(report),
                 remember: None,
-            });
+            }));
         }
-        let messages: Vec<notify::Notification> =
-            outgoing.iter().map(|o| o.message.clone()).collect();
-        if !messages.is_empty() {
-            info!(messages = messages.len(), "publishing");
+        if !pending.is_empty() {
+            info!(messages = pending.len(), "publishing");
         }
-        let results = notifier.publish_batch(topic, &messages).await;
-        let mut remember = record_only;
-        for (out, result) in outgoing.into_iter().zip(results) {
-            if let (Ok(_), Some(user), Some(status)) = (&result, &out.user, out.remember) {
-                remember.push((user.clone(), status));
+        // Rendered a slice at a time: thousands of notices never sit in memory at once.
+        let mut pending = pending.into_iter().peekable();
+        while pending.peek().is_some() {
+            let (about, messages): (Vec<_>, Vec<_>) = pending
+                .by_ref()
+                .take(RENDER_AT_ONCE)
+                .map(|p| {
+                    let o = p.render(report, settings);
+                    ((o.kind, o.user, o.remember), o.message)
+                })
+                .unzip();
+            let results = notifier.publish_batch(topic, &messages).await;
+            for ((kind, user, status), result) in about.into_iter().zip(results) {
+                if let (Ok(_), Some(user), Some(status)) = (&result, &user, status) {
+                    remember.push((user.clone(), status));
+                }
+                report.record_notification(record(kind, user, result));
             }
-            report.record_notification(record(out.kind, out.user, result));
         }
         if let Some(writer) = writer {
             let written: Vec<_> = stream::iter(remember)

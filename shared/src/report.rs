@@ -181,7 +181,9 @@ pub fn parse(content: &[u8]) -> Result<Vec<ReportRow>, ReportError> {
         return Err(ReportError::Empty);
     }
     let index = ColumnIndex::from_headers(&headers)?;
-    let mut rows = Vec::new();
+    // One row per line: sized once, so that large reports are not copied as the list grows.
+    let lines = content.iter().filter(|b| **b == b'\n').count();
+    let mut rows = Vec::with_capacity(lines + 1);
     let mut record = csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {

@@ -97,11 +97,8 @@ impl AccountSnapshot {
                     .find_map(|u| account_id_from_arn(&u.arn))
             })
             .unwrap_or_default();
-        let mut by_name: HashMap<String, IamUser> = details
-            .users
-            .into_iter()
-            .map(|u| (u.name.clone(), u))
-            .collect();
+        let mut by_name: HashMap<String, IamUser> = HashMap::with_capacity(details.users.len());
+        by_name.extend(details.users.into_iter().map(|u| (u.name.clone(), u)));
         let users = rows
             .into_iter()
             .map(|row| {

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""mfa-enforcer and Cloud Custodian side by side, in one invocation; writes BENCHMARKS.md.
+
+    compare.py [--users 1000,5000] [--rss-users 10000] [--core FILE] [--out BENCHMARKS.md]
+
+For each N: Cloud Custodian (../shared/peers/run_c7n.sh, its defaults) and `mfa-enforcer audit
+--enforce` (bench/e2e_enforcer.py) on identical fresh accounts seeded by ../shared/peers/seed.py,
+each run twice (the second meets the enforced account). Then one mfa-enforcer run at --rss-users
+for peak memory, the cold start of the scheduled-audit bootstrap (process start to its first
+Runtime API request, against a stub) beside the import time of Cloud Custodian's Lambda handler,
+and the sizes of the arm64 zips when `make build` made them. Ratios are computed here, from
+numbers measured in this same invocation. --core adds the criterion results (bench/core.txt).
+"""
+import argparse, datetime, json, os, platform, socket, statistics, subprocess, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEERS = os.environ.get("PEERS_DIR", os.path.join(ROOT, "..", "shared", "peers"))
+VENV = os.environ.get("MFA_VENV", os.path.join(ROOT, ".venv"))
+PEERS_VENV = os.environ.get("PEERS_VENV", os.path.expanduser("~/.cache/mfa-peers-venv"))
+
+
+def log(message):
+    print(f"compare: {message}", file=sys.stderr, flush=True)
+
+
+def json_lines(argv):
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def reads(by_action):
+    return sum(v for k, v in by_action.items()
+               if k.split(":")[1].startswith(("Get", "List", "Generate")))
+
+
+def writes(by_action):
+    return sum(by_action.values()) - reads(by_action)
+
+
+def cold_start_ours(trials=15):
+    """Seconds from spawning the bootstrap to its first GET .../invocation/next."""
+    binary = os.path.join(ROOT, "target", "release", "scheduled-audit")
+    times = []
+    for _ in range(trials):
+        first = threading.Event()
+
+        class Stub(BaseHTTPRequestHandler):
+            def do_GET(self):
+                first.set()
+                time.sleep(5)  # like Lambda between invocations: no event yet
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        env = {"AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
+               "AWS_LAMBDA_FUNCTION_NAME": "scheduled-audit", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+               "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_REGION": "us-east-1",
+               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "AWS_EC2_METADATA_DISABLED": "true", "RUST_LOG": "error",
+               "DENY_POLICY_ARN": "arn:aws:iam::123456789012:policy/DenyWithoutMFA"}
+        start = time.perf_counter()
+        proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ok = first.wait(10)
+        elapsed = time.perf_counter() - start
+        proc.kill()
+        proc.wait()
+        server.shutdown()
+        if not ok:
+            sys.exit("compare: the bootstrap never asked for an event")
+        times.append(elapsed)
+    return statistics.median(times)
+
+
+def import_time_c7n(trials=7):
+    python = os.path.join(PEERS_VENV, "bin", "python3")
+    times = []
+    for _ in range(trials):
+        start = time.perf_counter()
+        subprocess.run([python, "-c", "import c7n.handler"], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def machine():
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.lower().startswith(("model name", "cpu model")):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, StopIteration):
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} CPUs ({model}){mem}, {platform.system()} {platform.release()}"
+
+
+def ratio(a, b):
+    return f"{a / b:.0f}x" if b and a / b >= 10 else (f"{a / b:.1f}x" if b else "n/a")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--users", default="1000,5000")
+    ap.add_argument("--rss-users", type=int, default=10000)
+    ap.add_argument("--core", help="criterion output to include")
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    a = ap.parse_args()
+    sizes = [int(n) for n in a.users.split(",") if n]
+    rows = {}
+    for n in sizes:
+        log(f"Cloud Custodian, {n} users, two runs")
+        c7n = json_lines(["bash", os.path.join(PEERS, "run_c7n.sh"), str(n), "10", "2"])
+        log(f"mfa-enforcer, {n} users, two runs")
+        ours = json_lines([os.path.join(VENV, "bin", "python3"), os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(n), "2"])
+        rows[n] = (c7n, ours)
+    big = None
+    if a.rss_users:
+        log(f"mfa-enforcer, {a.rss_users} users, one run (memory)")
+        big = json_lines([os.path.join(VENV, "bin", "python3"), os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(a.rss_users), "1"])[0]
+    log("cold start")
+    ours_cold = cold_start_ours()
+    c7n_import = import_time_c7n()
+
+    goals = []
+    md = [f"# Benchmarks\n",
+          f"Generated by `make bench` (bench/compare.py) on {datetime.date.today().isoformat()}.",
+          f"Machine: {machine()}. Shared and noisy: compare ratios measured side by side in one",
+          "invocation, not absolute numbers across runs.\n",
+          "## Method\n",
+          "Each tool gets its own fresh moto server (moto 5.2.5) behind the peers' request-counting",
+          "proxy, seeded with the same deterministic account (`../shared/peers/seed.py`: ~55% console",
+          "users, ~40% of them with MFA, ~30% in the MFAEnforced group, ~5% exempt). Cloud Custodian",
+          "runs `../shared/peers/c7n-policy.yml.tmpl` (the same job: console users without MFA or",
+          "outside the group get the deny policy, one SNS notice) with its defaults; mfa-enforcer runs",
+          "`audit --enforce` (release build) with `ENFORCEMENT_GROUP=MFAEnforced`, the guard lifted",
+          "and a topic, so it also sends one notice per user and remembers it with a tag. Each tool",
+          "runs twice: the second run meets the account the first one enforced. Wall time and peak",
+          "RSS are those of the tool's process; moto's own time is in both.\n",
+          "## Whole-account runs\n",
+          "| users | run | tool | wall s | peak RSS MB | requests | reads | writes | correct |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for n, (c7n, ours) in rows.items():
+        for run in (0, 1):
+            for tool, r in (("Cloud Custodian", c7n[run]), ("mfa-enforcer", ours[run])):
+                md.append(f"| {n} | {run + 1} | {tool} | {r['wall_s']:.2f} | {r['peak_rss_mb']} | {r['requests']} | "
+                          f"{reads(r['by_action'])} | {writes(r['by_action'])} | {r.get('correct')} |")
+    md += ["", "Requests by action:", ""]
+    for n, (c7n, ours) in rows.items():
+        for run in (0, 1):
+            md.append(f"- {n} users, run {run + 1}: Cloud Custodian `{json.dumps(c7n[run]['by_action'])}`; "
+                      f"mfa-enforcer `{json.dumps(ours[run]['by_action'])}`")
+    md += ["", "## Ratios (Cloud Custodian / mfa-enforcer, same invocation)\n",
+           "| users | run | requests | reads | wall time | peak RSS |", "|---|---|---|---|---|---|"]
+    for n, (c7n, ours) in rows.items():
+        for run in (0, 1):
+            c, o = c7n[run], ours[run]
+            md.append(f"| {n} | {run + 1} | {ratio(c['requests'], o['requests'])} | "
+                      f"{ratio(reads(c['by_action']), reads(o['by_action']))} | {ratio(c['wall_s'], o['wall_s'])} | "
+                      f"{ratio(c['peak_rss_mb'], o['peak_rss_mb'])} |")
+    md += ["", "## Cold start\n",
+           f"- scheduled-audit bootstrap, process start to its first Runtime API request (median of 15, "
+           f"against a local stub): **{ours_cold * 1000:.1f} ms**",
+           f"- Cloud Custodian, `import c7n.handler` in a fresh python3 (median of 7): "
+           f"**{c7n_import * 1000:.0f} ms** ({ratio(c7n_import, ours_cold)})", ""]
+    zips = []
+    for name in ("scheduled-audit", "iam-events"):
+        path = os.path.join(ROOT, "target", "lambda", name, "bootstrap.zip")
+        if os.path.exists(path):
+            zips.append((name, os.path.getsize(path)))
+    if zips:
+        md += ["## Deployment zips (arm64, `make build`)\n"] + \
+              [f"- {name}: {size / 1024 / 1024:.2f} MiB ({size} bytes)" for name, size in zips] + [""]
+    if big:
+        md += [f"## Memory at {a.rss_users} users\n",
+               f"One `audit --enforce` run: peak RSS **{big['peak_rss_mb']} MB**, {big['wall_s']:.2f} s, "
+               f"{big['requests']} requests (`{json.dumps(big['by_action'])}`), correct: {big.get('correct')}.", ""]
+    if a.core and os.path.exists(a.core):
+        md += ["## The pure core (criterion, `cargo bench -p mfa-enforcer-bench`)\n", "```",
+               open(a.core).read().strip(), "```", ""]
+
+    # Goals from issue 6, judged on this run's numbers.
+    def goal(text, ok, detail):
+        goals.append(f"| {text} | {'met' if ok else 'MISSED'} | {detail} |")
+    for n, (c7n, ours) in rows.items():
+        limit = 4 + 2 * -(-n // 1000)
+        r = reads(ours[0]["by_action"])
+        goal(f"reads ≤ 4 + 2·⌈N/1000⌉ at N={n}", r <= limit, f"{r} ≤ {limit}")
+    if 1000 in rows:
+        c7n, ours = rows[1000]
+        goal("reads ≥ 100x fewer than Cloud Custodian at N=1000",
+             reads(c7n[0]["by_action"]) >= 100 * reads(ours[0]["by_action"]),
+             ratio(reads(c7n[0]["by_action"]), reads(ours[0]["by_action"])))
+        goal("first run: fewer requests than Cloud Custodian", ours[0]["requests"] < c7n[0]["requests"],
+             f"{ours[0]['requests']} vs {c7n[0]['requests']}")
+        goal("first run ≥ 5x faster", c7n[0]["wall_s"] >= 5 * ours[0]["wall_s"], ratio(c7n[0]["wall_s"], ours[0]["wall_s"]))
+        goal("second run: zero writes", writes(ours[1]["by_action"]) == 0, f"{writes(ours[1]['by_action'])} writes")
+        goal("second run ≥ 100x fewer requests", c7n[1]["requests"] >= 100 * ours[1]["requests"],
+             ratio(c7n[1]["requests"], ours[1]["requests"]))
+        goal("second run ≥ 50x faster", c7n[1]["wall_s"] >= 50 * ours[1]["wall_s"], ratio(c7n[1]["wall_s"], ours[1]["wall_s"]))
+    if big:
+        goal(f"peak RSS at N={a.rss_users} ≤ 30 MB", big["peak_rss_mb"] <= 30, f"{big['peak_rss_mb']} MB")
+    goal("cold start ≤ 30 ms", ours_cold <= 0.030, f"{ours_cold * 1000:.1f} ms")
+    for name, size in zips:
+        goal(f"{name} zip ≤ 5 MB", size <= 5 * 1024 * 1024, f"{size / 1024 / 1024:.2f} MiB")
+    md[md.index("## Method\n"):md.index("## Method\n")] = ["## Goals\n", "| goal | status | measured |", "|---|---|---|"] + goals + [""]
+    open(a.out, "w").write("\n".join(md) + "\n")
+    log(f"wrote {a.out}")
+    print("\n".join(goals))
+
+
+if __name__ == "__main__":
+    main()
