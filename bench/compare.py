@@ -207,10 +207,30 @@ def main():
         goal("second run ≥ 50x faster", c7n[1]["wall_s"] >= 50 * ours[1]["wall_s"], ratio(c7n[1]["wall_s"], ours[1]["wall_s"]))
     if big:
         goal(f"peak RSS at N={a.rss_users} ≤ 30 MB", big["peak_rss_mb"] <= 30, f"{big['peak_rss_mb']} MB")
+    if a.core and os.path.exists(a.core):
+        # criterion prints "core/parse_evaluate_plan/100000" then "time: [low median high]".
+        lines = open(a.core).read().splitlines()
+        for i, line in enumerate(lines):
+            if line.strip().startswith("core/parse_evaluate_plan/100000") and i + 1 < len(lines):
+                cells = lines[i + 1].split("[", 1)[1].split()
+                median_ms = float(cells[2]) * {"ms": 1, "s": 1000, "µs": 0.001}.get(cells[3], float("nan"))
+                goal("parse + evaluate + plan of 100,000 users ≤ 100 ms", median_ms <= 100, f"{median_ms:.1f} ms")
     goal("cold start ≤ 30 ms", ours_cold <= 0.030, f"{ours_cold * 1000:.1f} ms")
     for name, size in zips:
         goal(f"{name} zip ≤ 5 MB", size <= 5 * 1024 * 1024, f"{size / 1024 / 1024:.2f} MiB")
     md[md.index("## Method\n"):md.index("## Method\n")] = ["## Goals\n", "| goal | status | measured |", "|---|---|---|"] + goals + [""]
+    md += ["## Where the misses come from (measured 2026-11-23)\n",
+           "- **The core at 100,000 users** is allocation-bound, not parse-bound: under `perf`, glibc's",
+           "  malloc and free (`malloc_consolidate`, `unlink_chunk`, `_int_malloc`, `_int_free`) take ~30%",
+           "  and `memmove` 8%, while the CSV reader itself (`csv_core::read_record`) is 5%. Every row",
+           "  owns strings (user, ARN) and every finding copies them again. The same benchmark with",
+           "  mimalloc as the global allocator ran 1.8x faster (247 -> 138 ms at opt-level 3); fewer",
+           "  allocations per user (borrowed names in findings) is the fix in the project's hands.",
+           "- **Memory at 10,000 users**: rendering every notice before publishing held ~30 MB; they are",
+           "  now rendered 100 at a time and the JSON report is streamed (66.7 -> 34.0 MB). What remains",
+           "  is mostly the account itself: moto answers GetAccountAuthorizationDetails for 10,000 users",
+           "  in one page whatever MaxItems says (1 request above), so the whole XML and its parsed form",
+           "  are alive at once; AWS pages at 1,000.", ""]
     open(a.out, "w").write("\n".join(md) + "\n")
     log(f"wrote {a.out}")
     print("\n".join(goals))
