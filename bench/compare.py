@@ -227,8 +227,8 @@ def main():
            "  mimalloc as the global allocator ran 1.8x faster (247 -> 138 ms at opt-level 3); fewer",
            "  allocations per user (borrowed names in findings) is the fix in the project's hands.",
            "- **Memory at 10,000 users**: rendering every notice before publishing held ~30 MB; they are",
-           "  now rendered 100 at a time and the JSON report is streamed (66.7 -> 34.0 MB). What remains",
-           "  is mostly the account itself: moto answers GetAccountAuthorizationDetails for 10,000 users",
+           "  now rendered 100 at a time and the JSON report is streamed (66.7 -> 34.0 MB). Not yet measured",
+           "  apart, but likely most of the rest: moto answers GetAccountAuthorizationDetails for 10,000 users",
            "  in one page whatever MaxItems says (1 request above), so the whole XML and its parsed form",
            "  are alive at once; AWS pages at 1,000.", ""]
     open(a.out, "w").write("\n".join(md) + "\n")
