@@ -169,15 +169,10 @@ pub(crate) async fn act<W: RemediationWriter>(
         findings[user.finding].actions = user.actions;
     }
     RunReport {
-        account_id: snapshot.account_id.clone(),
-        generated_at: now,
         report_generated_at: snapshot.report_generated_at,
-        dry_run: writer.is_none(),
         summary: Summary::count(&findings, Some(&plan.guard)),
         findings,
-        notifications: Vec::new(),
-        event: None,
-        deny_policy: None,
+        ..RunReport::empty(&snapshot.account_id, now, writer.is_none())
     }
 }
 
@@ -350,7 +345,7 @@ pub(crate) async fn announce<W: RemediationWriter, N: Notifier>(
                 if let Err(e) = result {
                     error!(user = %user, error = %e, "recording the notice on the user failed");
                     report.record_notification(record(
-                        "notice_memory".to_string(),
+                        notify::NOTICE_MEMORY.to_string(),
                         Some(user),
                         Err(e),
                     ));

@@ -11,7 +11,7 @@ use crate::finding::{Action, ActionKind, Outcome};
 use crate::notify::Alert;
 use crate::policy;
 use crate::ports::{AwsError, Notifier, PolicyWriter, RemediationWriter, TargetedReader};
-use crate::run_report::{DenyPolicyCheck, RunReport, Summary};
+use crate::run_report::{DenyPolicyCheck, RunReport};
 use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, IamGroup, UserFacts};
 use chrono::{DateTime, Utc};
@@ -40,7 +40,7 @@ where
     let account_id = event.account_id.as_str();
     let mut alerts_due = Vec::new();
     let mut report = match target {
-        Target::Ignore(_) => empty_report(account_id, now, ports.writer.is_none()),
+        Target::Ignore(_) => RunReport::empty(account_id, now, ports.writer.is_none()),
         Target::Users {
             users,
             exemption_granted,
@@ -116,20 +116,6 @@ enum AlertDue {
     DenyPolicy,
 }
 
-fn empty_report(account_id: &str, now: DateTime<Utc>, dry_run: bool) -> RunReport {
-    RunReport {
-        account_id: account_id.to_string(),
-        generated_at: now,
-        report_generated_at: None,
-        dry_run,
-        summary: Summary::default(),
-        findings: Vec::new(),
-        notifications: Vec::new(),
-        event: None,
-        deny_policy: None,
-    }
-}
-
 /// Reads the named users live (and, once, the groups that carry the deny policy), then
 /// evaluates, plans and applies exactly as a whole-account run does.
 async fn audit_users<R, W, N>(
@@ -145,7 +131,7 @@ where
 {
     let names: Vec<&String> = users.iter().collect::<BTreeSet<_>>().into_iter().collect();
     if names.is_empty() {
-        return Ok(empty_report(account_id, now, ports.writer.is_none()));
+        return Ok(RunReport::empty(account_id, now, ports.writer.is_none()));
     }
     let reader = ports.reader;
     let reads = stream::iter(names.iter().copied())
@@ -278,7 +264,7 @@ where
         }
         actions.push(action);
     }
-    let mut report = empty_report(account_id, now, ports.writer.is_none());
+    let mut report = RunReport::empty(account_id, now, ports.writer.is_none());
     for action in &actions {
         report.summary.count_action(action.outcome);
     }

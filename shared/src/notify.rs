@@ -17,6 +17,9 @@ pub const MAX_SUBJECT_CHARS: usize = 99;
 /// The `kind` recorded for a run summary.
 pub const RUN_SUMMARY: &str = "run_summary";
 
+/// The `kind` recorded when remembering a notice on the user (its tags) failed.
+pub const NOTICE_MEMORY: &str = "notice_memory";
+
 /// How many non-compliant users a run summary lists by name. SNS rejects messages over
 /// 256 KiB; a first run in a large account can find thousands. The full list is in the run
 /// report (the Lambda's response, the CLI's `--format json`), the summary says how many it left out.

@@ -184,6 +184,22 @@ pub struct RunFailed {
 }
 
 impl RunReport {
+    /// A report with nothing found yet, for `account_id` at `now`; findings and counts are
+    /// filled by the run.
+    pub fn empty(account_id: &str, now: DateTime<Utc>, dry_run: bool) -> RunReport {
+        RunReport {
+            account_id: account_id.to_string(),
+            generated_at: now,
+            report_generated_at: None,
+            dry_run,
+            summary: Summary::default(),
+            findings: Vec::new(),
+            notifications: Vec::new(),
+            event: None,
+            deny_policy: None,
+        }
+    }
+
     /// The failure to report when anything failed ([`Verdict::Failed`]); `None` otherwise.
     pub fn failure(&self) -> Option<RunFailed> {
         let s = &self.summary;
