@@ -95,7 +95,7 @@ mod tests {
     #[test]
     fn the_synthetic_account_parses_and_has_every_kind_of_user() {
         let (csv, details) = account(1_000);
-        let rows = mfa_enforcer::report::parse(&csv).unwrap();
+        let rows = mfa_enforcer::snapshot::report_users(&csv).unwrap();
         assert_eq!(rows.len(), 1_001);
         let snapshot = AccountSnapshot::join(rows, details, None, Some(now()));
         let findings = evaluate(&snapshot, &settings(), now());

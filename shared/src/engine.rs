@@ -11,10 +11,10 @@ use crate::notices::{plan_notices, NoticeKind, NoticeMemory};
 use crate::notify::{self, Alert};
 use crate::plan::{plan, Plan, UserPlan};
 use crate::ports::{AccountReader, AwsError, LiveUserState, Notifier, RemediationWriter};
-use crate::report::{self, ReportError};
+use crate::report::ReportError;
 use crate::run_report::{NotificationRecord, RunReport, Summary};
 use crate::settings::Settings;
-use crate::snapshot::AccountSnapshot;
+use crate::snapshot::{self, AccountSnapshot};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use thiserror::Error;
@@ -77,12 +77,16 @@ where
         .reader
         .credential_report(settings.report_max_age, now)
         .await?;
-    let rows = report::parse(&fetched.content)?;
     let report_age = fetched.age(now);
+    let (generated_at, generated_by_this_run) =
+        (fetched.generated_at, fetched.generated_by_this_run);
+    let rows = snapshot::report_users(&fetched.content)?;
+    // Only the users' facts are kept, not the CSV: it is as large as they are.
+    drop(fetched);
     info!(
         users = rows.len(),
-        generated_at = %fetched.generated_at,
-        generated_by_this_run = fetched.generated_by_this_run,
+        generated_at = %generated_at,
+        generated_by_this_run,
         age_minutes = report_age.num_minutes(),
         "credential report read"
     );
@@ -104,12 +108,7 @@ where
     } else {
         None
     };
-    let snapshot = AccountSnapshot::join(
-        rows,
-        details,
-        root_password_present,
-        Some(fetched.generated_at),
-    );
+    let snapshot = AccountSnapshot::join(rows, details, root_password_present, Some(generated_at));
     let (mut findings, mut plan) = decide(&snapshot, settings, now, ports.writer.is_none());
     if !plan.guard.tripped && plan.planned_actions() > 0 && report_age > settings.confirm_after {
         info!(
