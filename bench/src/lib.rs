@@ -65,10 +65,9 @@ pub fn account(users: usize) -> (Vec<u8>, AuthorizationDetails) {
             user.attached_policy_arns.push(DENY.into());
         }
         if i % 20 == 3 {
-            user.tags
-                .insert("mfa-enforcer:exempt".into(), "true".into());
+            user.tags.insert("mfa-enforcer:exempt", "true");
         }
-        user.tags.insert("team".into(), format!("t{}", i % 7));
+        user.tags.insert("team", format!("t{}", i % 7));
         details.users.push(user);
     }
     (csv.into_bytes(), details)

@@ -7,7 +7,6 @@
 
 use crate::finding::{Finding, Status};
 use chrono::{DateTime, Duration, Utc};
-use std::collections::BTreeMap;
 
 /// The tag holding the status a user was last told about.
 pub const NOTIFIED_STATUS_TAG: &str = "mfa-enforcer:notified-status";
@@ -26,7 +25,7 @@ pub struct NoticeMemory {
 impl NoticeMemory {
     /// Reads the memory tags; `None` when either is missing or unreadable (then the next
     /// notice is sent as a change: a lost memory costs one message, never a missed one).
-    pub fn from_tags(tags: &BTreeMap<String, String>) -> Option<NoticeMemory> {
+    pub fn from_tags(tags: &crate::snapshot::Tags) -> Option<NoticeMemory> {
         let status = serde_json::from_value(serde_json::Value::String(
             tags.get(NOTIFIED_STATUS_TAG)?.trim().to_string(),
         ))
@@ -245,11 +244,11 @@ mod tests {
 
     #[test]
     fn memory_round_trips_through_tags_and_bad_tags_count_as_none() {
-        let tags: BTreeMap<String, String> = NoticeMemory::tags(Status::InGrace, now())
+        let tags: crate::snapshot::Tags = NoticeMemory::tags(Status::InGrace, now())
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        assert_eq!(tags[NOTIFIED_AT_TAG], "2026-06-15T12:00:00Z");
+        assert_eq!(tags.get(NOTIFIED_AT_TAG), Some("2026-06-15T12:00:00Z"));
         assert_eq!(
             NoticeMemory::from_tags(&tags),
             Some(NoticeMemory {
@@ -258,7 +257,7 @@ mod tests {
             })
         );
         let mut bad = tags.clone();
-        bad.insert(NOTIFIED_STATUS_TAG.into(), "sort-of".into());
+        bad.insert(NOTIFIED_STATUS_TAG, "sort-of");
         assert_eq!(NoticeMemory::from_tags(&bad), None);
         let mut undated = tags;
         undated.remove(NOTIFIED_AT_TAG);

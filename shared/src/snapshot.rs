@@ -6,7 +6,7 @@
 
 use crate::report::{self, ReportError, ReportRow};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// An IAM user as GetAccountAuthorizationDetails (or live reads) describes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,7 +22,54 @@ pub struct IamUser {
     /// ARNs of the managed policies attached directly to the user.
     pub attached_policy_arns: Vec<String>,
     /// Tags, key to value.
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
+}
+
+/// A user's tags, in the order IAM lists them (at most 50).
+///
+/// A list, not a map: a user has a handful of tags and the core looks up three or four keys,
+/// so a scan is as fast as a lookup, and it costs one allocation where a `BTreeMap` node is
+/// ~550 bytes for a single tag (55 MB at 100,000 users).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tags(Vec<(String, String)>);
+
+impl Tags {
+    /// The value of `key` (case-sensitive, as IAM compares keys on lookup), if tagged.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets `key` to `value`, replacing a value it had.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let (key, value) = (key.into(), value.into());
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// Removes `key`, if tagged.
+    pub fn remove(&mut self, key: &str) {
+        self.0.retain(|(k, _)| k != key);
+    }
+
+    /// Every tag, key then value.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl FromIterator<(String, String)> for Tags {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        let mut tags = Tags::default();
+        for (key, value) in pairs {
+            tags.insert(key, value);
+        }
+        tags
+    }
 }
 
 /// An IAM group with the managed policies attached to it.
