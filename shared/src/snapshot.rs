@@ -145,7 +145,7 @@ impl UserFacts {
 ///
 /// Fails as [`report::parse`] does.
 pub fn report_users(content: &[u8]) -> Result<Vec<UserFacts>, ReportError> {
-    let mut users = Vec::with_capacity(report::line_count(content));
+    let mut users = Vec::with_capacity(report::row_capacity(content));
     report::parse_each(content, |row| users.push(UserFacts::from_row(row)))?;
     Ok(users)
 }

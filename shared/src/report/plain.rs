@@ -4,7 +4,8 @@
 //! record whatever lies between two line ends. Fields average ~12 bytes: too short for a byte
 //! loop or a `memchr` per field to be cheap, so the separators are found eight bytes at a time
 //! (SWAR: a comparison of every byte of a `u64` at once, in plain safe integer arithmetic).
-//! [`super::parse_each`] sends only reports without quotes, in UTF-8, with no lone `\r` here.
+//! At the first line it cannot read this way (a quote, a `\r` that does not end the line, bytes
+//! that are not UTF-8) it stops and says where, and the `csv` crate reads the rest.
 
 use super::{ColumnIndex, ReportError, ReportRow};
 
@@ -17,12 +18,14 @@ const fn splat(byte: u8) -> u64 {
 ///
 /// Exact, unlike the shorter `(x - 0x01..) & !x & 0x80..`, whose borrows can mark a byte
 /// above a match: that would split a field where there is no comma.
+#[inline]
 fn bytes_equal(word: u64, byte: u8) -> u64 {
     let x = word ^ splat(byte);
     !(((x & splat(0x7f)).wrapping_add(splat(0x7f))) | x | splat(0x7f))
 }
 
 /// The eight bytes at `at` as a word; past the end, zero bytes (a separator never).
+#[inline]
 fn word_at(bytes: &[u8], at: usize) -> u64 {
     let rest = &bytes[at..];
     match rest.first_chunk::<8>() {
@@ -35,7 +38,7 @@ fn word_at(bytes: &[u8], at: usize) -> u64 {
     }
 }
 
-/// The positions of every `,` and `\n` in `bytes`, in order.
+/// The positions of every `,`, `\n`, `\r` and `"` in `bytes`, in order.
 struct Separators<'a> {
     bytes: &'a [u8],
     /// Where the word after the current one starts.
@@ -63,7 +66,10 @@ impl Iterator for Separators<'_> {
                 return None;
             }
             let word = word_at(self.bytes, self.next_word);
-            self.pending = bytes_equal(word, b',') | bytes_equal(word, b'\n');
+            self.pending = bytes_equal(word, b',')
+                | bytes_equal(word, b'\n')
+                | bytes_equal(word, b'\r')
+                | bytes_equal(word, b'"');
             self.next_word += 8;
         }
         let byte = self.pending.trailing_zeros() as usize / 8;
@@ -72,39 +78,64 @@ impl Iterator for Separators<'_> {
     }
 }
 
-/// The number of `\n` in `bytes`, eight bytes at a time.
-pub(super) fn newlines(bytes: &[u8]) -> usize {
-    (0..bytes.len())
-        .step_by(8)
-        .map(|at| bytes_equal(word_at(bytes, at), b'\n').count_ones() as usize)
-        .sum()
+/// Where the plain reader stopped.
+#[allow(clippy::large_enum_variant)] // returned once per report
+pub(super) enum Stop {
+    /// At the end: every line was read.
+    End,
+    /// At the start of a line it cannot read: the `csv` crate reads from there.
+    Csv {
+        /// The byte where that line starts.
+        from: usize,
+        /// Its line number.
+        line: u64,
+        /// The header's column index and width, when the header was read.
+        header: Option<(ColumnIndex, usize)>,
+    },
 }
 
-/// Reads a quote-free report: lines end at `\n` (a `\r` before it is dropped), fields end at
-/// `,`, blank lines are skipped as the `csv` crate skips them. Lines are numbered as a text
-/// editor numbers them.
-pub(super) fn parse(text: &str, visit: &mut impl FnMut(ReportRow)) -> Result<(), ReportError> {
-    let bytes = text.as_bytes();
+/// Reads lines while they are plain: lines end at `\n` (a `\r` before it is dropped), fields
+/// end at `,`, blank lines are skipped as the `csv` crate skips them. Lines are numbered as a
+/// text editor numbers them. Fails on the first line that is wrong; stops, without reading it,
+/// at the first line that is not plain.
+pub(super) fn parse(bytes: &[u8], visit: &mut impl FnMut(ReportRow)) -> Result<Stop, ReportError> {
     let mut header: Option<(ColumnIndex, usize)> = None;
-    // Where each field of the current line starts and ends, as byte ranges of `text`.
+    // Where each field of the current line starts and ends, as byte ranges of the line.
     let mut fields: Vec<(usize, usize)> = Vec::with_capacity(32);
     let mut line = 1u64;
     let mut line_start = 0;
     let mut field_start = 0;
     for at in Separators::new(bytes).chain(std::iter::once(bytes.len())) {
-        if at < bytes.len() && bytes[at] == b',' {
-            fields.push((field_start, at));
-            field_start = at + 1;
-            continue;
+        match bytes.get(at) {
+            Some(b',') => {
+                fields.push((field_start - line_start, at - line_start));
+                field_start = at + 1;
+                continue;
+            }
+            Some(b'\r') if bytes.get(at + 1) == Some(&b'\n') => continue,
+            Some(b'\r' | b'"') => {
+                return Ok(Stop::Csv {
+                    from: line_start,
+                    line,
+                    header,
+                })
+            }
+            _ => {} // `\n`, or the end of the text: the line ends here.
         }
-        // A line ends here (or the text does).
         let end = if at > line_start && bytes[at - 1] == b'\r' {
             at - 1
         } else {
             at
         };
         if end > line_start {
-            fields.push((field_start, end.max(field_start)));
+            let Ok(text) = std::str::from_utf8(&bytes[line_start..end]) else {
+                return Ok(Stop::Csv {
+                    from: line_start,
+                    line,
+                    header,
+                });
+            };
+            fields.push((field_start - line_start, end.max(field_start) - line_start));
             let field = |(from, to): (usize, usize)| &text[from..to];
             match &header {
                 None => {
@@ -113,10 +144,7 @@ pub(super) fn parse(text: &str, visit: &mut impl FnMut(ReportRow)) -> Result<(),
                 }
                 Some((index, width)) => {
                     if fields.len() != *width {
-                        return Err(ReportError::Csv {
-                            line,
-                            message: format!("expected {width} fields, found {}", fields.len()),
-                        });
+                        return Err(super::wrong_width(line, *width, fields.len()));
                     }
                     visit(index.row(|position| Ok(field(fields[position])), line)?);
                 }
@@ -127,7 +155,10 @@ pub(super) fn parse(text: &str, visit: &mut impl FnMut(ReportRow)) -> Result<(),
         line_start = at + 1;
         field_start = at + 1;
     }
-    header.map(|_| ()).ok_or(ReportError::Empty)
+    match header {
+        Some(_) => Ok(Stop::End),
+        None => Err(ReportError::Empty),
+    }
 }
 
 #[cfg(test)]
@@ -143,23 +174,19 @@ mod tests {
             b"a,b\nc",
             b"\x01,\x00,\x2d\x2b\n\n,",
             b"12345678,12345678\n1234567,",
+            b"a\"b\r\nc\rd\",",
             "é,ü\n€,😀".as_bytes(),
         ];
         for text in texts {
             let expected: Vec<usize> = text
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| **b == b',' || **b == b'\n')
+                .filter(|(_, b)| matches!(**b, b',' | b'\n' | b'\r' | b'"'))
                 .map(|(i, _)| i)
                 .collect();
             assert_eq!(
                 Separators::new(text).collect::<Vec<_>>(),
                 expected,
-                "{text:?}"
-            );
-            assert_eq!(
-                newlines(text),
-                text.iter().filter(|b| **b == b'\n').count(),
                 "{text:?}"
             );
         }
