@@ -8,6 +8,7 @@
 //! - [`binary`] builds (if needed) and locates a workspace binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod fault_proxy;
 pub mod runtime_api;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -101,6 +102,36 @@ impl Moto {
             .await
     }
 
+    /// An SDK configuration for `endpoint` (this server, or a proxy in front of it) with the
+    /// production retry policy (standard mode, `MAX_ATTEMPTS`) on a faster clock: 10 ms
+    /// backoffs instead of seconds, and `attempt_timeout` instead of a minute.
+    pub async fn sdk_config_fast_retries(
+        &self,
+        endpoint: &str,
+        attempt_timeout: Duration,
+    ) -> SdkConfig {
+        use aws_config::retry::RetryConfig;
+        use aws_config::timeout::TimeoutConfig;
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(mfa_enforcer::aws::MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(10))
+                    .with_max_backoff(Duration::from_millis(100)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(1))
+                    .operation_attempt_timeout(attempt_timeout)
+                    .build(),
+            )
+            .load()
+            .await
+    }
+
     /// Environment for a process that should talk to this server.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -121,14 +152,33 @@ impl Moto {
 
     /// The API actions received since the last reset, in order (`iam:AttachUserPolicy`...).
     pub fn recorded_actions(&self) -> Vec<String> {
+        self.recorded_calls()
+            .into_iter()
+            .map(|c| c.action)
+            .collect()
+    }
+
+    /// The API calls received since the last reset, in order, with their parameters.
+    pub fn recorded_calls(&self) -> Vec<Call> {
         let text = std::fs::read_to_string(self.dir.join("recording.jsonl")).unwrap_or_default();
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .filter_map(|line| {
                 let entry: serde_json::Value = serde_json::from_str(line).unwrap();
-                action_of(&entry)
+                call_of(&entry)
             })
             .collect()
+    }
+
+    /// Forgets every resource (moto's reset) and the recording.
+    pub fn reset(&self) {
+        http(self.port, "POST", "/moto-api/reset").unwrap();
+        self.reset_recording();
+    }
+
+    /// The port moto listens on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The recorded IAM actions that change state.
@@ -154,9 +204,25 @@ impl Drop for Moto {
     }
 }
 
-/// `service:Action` of a recorded request: the SigV4 scope names the service; the action is
-/// the query protocol's `Action` field or the JSON protocol's `X-Amz-Target`.
-fn action_of(entry: &serde_json::Value) -> Option<String> {
+/// One recorded API call: `service:Action` and its query-protocol parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// `iam:AttachUserPolicy`...
+    pub action: String,
+    /// Form or query parameters, URL-decoded (`UserName`, `PolicyArn`, `Tags.member.1.Key`...).
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+impl Call {
+    /// A parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+}
+
+/// The call of a recorded request: the SigV4 scope names the service; the action is the
+/// query protocol's `Action` field or the JSON protocol's `X-Amz-Target`.
+fn call_of(entry: &serde_json::Value) -> Option<Call> {
     let headers = entry["headers"].as_object()?;
     let header = |name: &str| {
         headers
@@ -170,7 +236,10 @@ fn action_of(entry: &serde_json::Value) -> Option<String> {
         .unwrap_or("?")
         .to_string();
     if let Some(target) = header("X-Amz-Target") {
-        return Some(format!("{service}:{}", target.rsplit('.').next()?));
+        return Some(Call {
+            action: format!("{service}:{}", target.rsplit('.').next()?),
+            params: Default::default(),
+        });
     }
     let body = entry["body"].as_str().unwrap_or_default();
     let body = if entry["body_encoded"].as_bool() == Some(true) {
@@ -180,10 +249,38 @@ fn action_of(entry: &serde_json::Value) -> Option<String> {
     };
     let url = entry["url"].as_str().unwrap_or_default();
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    body.split('&')
+    let params: std::collections::BTreeMap<String, String> = body
+        .split('&')
         .chain(query.split('&'))
-        .find_map(|kv| kv.strip_prefix("Action="))
-        .map(|action| format!("{service}:{action}"))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (url_decode(k), url_decode(v)))
+        .collect();
+    let action = format!("{service}:{}", params.get("Action")?);
+    Some(Call { action, params })
+}
+
+fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

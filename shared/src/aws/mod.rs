@@ -9,11 +9,20 @@ pub use iam::{decode_policy_document, IamReader, IamWriter};
 pub use sns::{message_body, SnsNotifier, MAX_MESSAGE_BYTES};
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 /// Attempts per call, the first included. IAM throttles hard: standard retry with jittered
 /// exponential backoff absorbs short bursts; what still fails is recorded as `failed`.
 pub const MAX_ATTEMPTS: u32 = 6;
+
+/// The longest one attempt of a call may take before it is abandoned (and retried). Without
+/// it, a connection that never answers would hold a Lambda until its own timeout. Generous:
+/// a 1,000-user page of GetAccountAuthorizationDetails or a 100,000-user report is seconds.
+pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The longest a connection may take to open.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where the AWS configuration comes from, beyond the standard chain (environment, profiles,
 /// `AWS_ENDPOINT_URL`, container and instance credentials).
@@ -28,7 +37,13 @@ pub struct ConfigOverrides {
 /// Loads the shared AWS configuration once per process.
 pub async fn load_config(overrides: &ConfigOverrides) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .build(),
+        );
     if let Some(profile) = &overrides.profile {
         loader = loader.profile_name(profile);
     }
