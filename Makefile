@@ -1,5 +1,5 @@
 # The README's commands. Each sets up what it needs on a fresh machine (Rust + python3).
-.PHONY: setup demo test build bench
+.PHONY: setup demo test build bench fuzz
 
 setup:  ## make the Python venv (moto server, cargo-lambda, zig; pinned)
 	scripts/bootstrap.sh
@@ -15,3 +15,6 @@ build:  ## the deployable arm64 zips (cargo lambda + zig), with their sizes
 
 bench:  ## criterion on the pure core, then side by side with Cloud Custodian -> BENCHMARKS.md
 	scripts/bench.sh
+
+fuzz:   ## coverage-guided fuzzing (AFL++) of the report and event parsers; FUZZ_SECONDS per target
+	scripts/fuzz.sh $(FUZZ_SECONDS)

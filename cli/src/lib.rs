@@ -203,6 +203,12 @@ async fn audit(args: AuditArgs) -> ExitCode {
         region: args.region.clone(),
     };
     let config = load_config(&overrides).await;
+    if config.region().is_none() {
+        return fail(
+            "no AWS region: give --region, set AWS_REGION, or use a profile that has one \
+             (SNS is regional; IAM is global)",
+        );
+    }
     let clients = Clients::new(&config);
     let reader = clients.reader();
     let writer = args.enforce.then(|| clients.writer());

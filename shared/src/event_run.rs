@@ -10,7 +10,9 @@ use crate::event::{IamEvent, Target};
 use crate::finding::{Action, ActionKind, Outcome};
 use crate::notify::Alert;
 use crate::policy;
-use crate::ports::{AwsError, Notifier, PolicyWriter, RemediationWriter, TargetedReader};
+use crate::ports::{
+    AwsError, Notifier, PolicyVersions, PolicyWriter, RemediationWriter, TargetedReader,
+};
 use crate::run_report::{DenyPolicyCheck, RunReport};
 use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, IamGroup, UserFacts};
@@ -197,9 +199,18 @@ where
     Ok(act(ports.writer, &snapshot, findings, plan, settings, now).await)
 }
 
+/// How many times a restore starts over after a conflict with a concurrent run: a version
+/// deleted, or IAM's limit reached, between this run's read and its write.
+const RESTORE_ATTEMPTS: usize = 3;
+
 /// Compares the deny policy's default version with the canonical document; when they differ,
-/// makes the canonical document the default again (pruning the oldest non-default version
-/// when IAM's limit of five is reached), unless this is a dry run.
+/// makes the canonical document the default again, unless this is a dry run: an existing
+/// canonical version becomes the default, or else a new one is created (pruning the oldest
+/// non-default version at IAM's limit of five).
+///
+/// Safe against concurrent runs (two events of one tampering arrive together): they choose
+/// the same existing version; a run that created a version removes the copies another left;
+/// a conflict makes the run read again and start over, at most [`RESTORE_ATTEMPTS`] times.
 async fn check_deny_policy<R, W, N>(
     ports: &Ports<'_, R, W, N>,
     settings: &Settings,
@@ -211,59 +222,61 @@ where
     W: PolicyWriter,
 {
     let arn = settings.deny_policy_arn.as_str();
-    let found = ports.reader.policy_versions(arn).await?;
-    let default_version = found
-        .versions
-        .iter()
-        .find(|v| v.is_default)
-        .map(|v| v.id.clone())
-        .unwrap_or_default();
-    let canonical = policy::is_canonical(&found.default_document);
+    let mut checked: Option<(String, bool)> = None;
     let mut actions = Vec::new();
-    if canonical {
-        info!(policy = arn, version = %default_version, "deny policy is canonical");
-    } else {
-        warn!(policy = arn, version = %default_version, "deny policy's default version is not the canonical document");
-        let prune = policy::version_to_prune(
-            found
-                .versions
-                .iter()
-                .map(|v| (v.id.as_str(), v.is_default, v.created)),
-        );
-        let mut action = Action {
-            kind: ActionKind::RestoreDenyPolicy,
-            target: arn.to_string(),
-            outcome: Outcome::Planned,
-            error: None,
-            detail: prune.map(|v| format!("prunes {v}")),
-        };
-        if let Some(writer) = ports.writer {
-            let restored = async {
-                if let Some(version) = prune {
-                    writer.delete_policy_version(arn, version).await?;
-                }
-                let document = policy::deny_policy_document().to_string();
-                writer.create_default_policy_version(arn, &document).await
+    for attempt in 1..=RESTORE_ATTEMPTS {
+        let found = ports.reader.policy_versions(arn).await?;
+        let default_version = found
+            .versions
+            .iter()
+            .find(|v| v.is_default)
+            .map(|v| v.id.clone())
+            .unwrap_or_default();
+        let canonical = policy::is_canonical(&found.default_document);
+        let (_, tampered) = checked.get_or_insert_with(|| (default_version.clone(), !canonical));
+        if canonical {
+            if *tampered {
+                // Restored between this run's first read and now, by a concurrent run.
+                info!(policy = arn, version = %default_version, "deny policy restored by a concurrent run");
+                actions.push(restore_action(
+                    arn,
+                    Outcome::AlreadyInPlace,
+                    Some(format!(
+                        "default {default_version} is canonical again (a concurrent restore)"
+                    )),
+                ));
+            } else {
+                info!(policy = arn, version = %default_version, "deny policy is canonical");
             }
-            .await;
-            match restored {
-                Ok(version) => {
-                    info!(policy = arn, new_version = %version, "deny policy restored");
-                    action.outcome = Outcome::Applied;
-                    action.detail = Some(match prune {
-                        Some(pruned) => format!("new default {version}; pruned {pruned}"),
-                        None => format!("new default {version}"),
-                    });
-                }
-                Err(e) => {
-                    warn!(policy = arn, error = %e, "restoring the deny policy failed");
-                    action.outcome = Outcome::Failed;
-                    action.error = Some(e.to_string());
-                }
+            break;
+        }
+        warn!(policy = arn, version = %default_version, "deny policy's default version is not the canonical document");
+        let states = version_states(ports.reader, arn, &found).await?;
+        let plan = policy::restore(&states);
+        let Some(writer) = ports.writer else {
+            actions.push(restore_action(arn, Outcome::Planned, Some(describe(plan))));
+            break;
+        };
+        match apply_restore(ports.reader, writer, arn, plan).await {
+            Ok(detail) => {
+                info!(policy = arn, detail, "deny policy restored");
+                actions.push(restore_action(arn, Outcome::Applied, Some(detail)));
+                break;
+            }
+            Err(e) if is_conflict(&e) && attempt < RESTORE_ATTEMPTS => {
+                info!(policy = arn, error = %e, attempt, "restore met a concurrent change; reading again");
+            }
+            Err(e) => {
+                warn!(policy = arn, error = %e, "restoring the deny policy failed");
+                let mut action = restore_action(arn, Outcome::Failed, Some(describe(plan)));
+                action.error = Some(e.to_string());
+                actions.push(action);
+                break;
             }
         }
-        actions.push(action);
     }
+    let (default_version, tampered) = checked.unwrap_or_default();
+    let canonical = !tampered;
     let mut report = RunReport::empty(account_id, now, ports.writer.is_none());
     for action in &actions {
         report.summary.count_action(action.outcome);
@@ -275,4 +288,101 @@ where
         actions,
     });
     Ok(report)
+}
+
+fn restore_action(arn: &str, outcome: Outcome, detail: Option<String>) -> Action {
+    Action {
+        kind: ActionKind::RestoreDenyPolicy,
+        target: arn.to_string(),
+        outcome,
+        error: None,
+        detail,
+    }
+}
+
+/// What a restore would do, in words.
+fn describe(plan: policy::Restore<'_>) -> String {
+    match plan {
+        policy::Restore::InPlace => "already canonical".to_string(),
+        policy::Restore::SetDefault(version) => format!("makes {version} the default again"),
+        policy::Restore::Create { prune: None } => "creates a new default version".to_string(),
+        policy::Restore::Create { prune: Some(v) } => {
+            format!("creates a new default version; prunes {v}")
+        }
+    }
+}
+
+/// Errors that mean another run changed the policy's versions since they were read.
+fn is_conflict(e: &AwsError) -> bool {
+    matches!(
+        e.code.as_deref(),
+        Some("NoSuchEntity" | "LimitExceeded" | "ConcurrentModification")
+    )
+}
+
+/// Every version with whether its document is the canonical one (one read per non-default
+/// version: only when the default is not canonical, so only after a tampering).
+async fn version_states<'a, R: TargetedReader>(
+    reader: &R,
+    arn: &str,
+    found: &'a PolicyVersions,
+) -> Result<Vec<policy::VersionState<'a, DateTime<Utc>>>, AwsError> {
+    let mut states = Vec::with_capacity(found.versions.len());
+    for v in &found.versions {
+        let canonical = if v.is_default {
+            policy::is_canonical(&found.default_document)
+        } else {
+            policy::is_canonical(&reader.policy_version_document(arn, &v.id).await?)
+        };
+        states.push(policy::VersionState {
+            id: v.id.as_str(),
+            is_default: v.is_default,
+            created: v.created,
+            canonical,
+        });
+    }
+    Ok(states)
+}
+
+/// Carries out a restore and says what it did. After creating a version it removes the
+/// canonical copies a concurrent restore may have created too.
+async fn apply_restore<R: TargetedReader, W: PolicyWriter>(
+    reader: &R,
+    writer: &W,
+    arn: &str,
+    plan: policy::Restore<'_>,
+) -> Result<String, AwsError> {
+    match plan {
+        policy::Restore::InPlace => Ok("already canonical".to_string()),
+        policy::Restore::SetDefault(version) => {
+            writer.set_default_policy_version(arn, version).await?;
+            Ok(format!("default set back to {version}"))
+        }
+        policy::Restore::Create { prune } => {
+            if let Some(version) = prune {
+                writer.delete_policy_version(arn, version).await?;
+            }
+            let document = policy::deny_policy_document().to_string();
+            let created = writer.create_default_policy_version(arn, &document).await?;
+            let found = reader.policy_versions(arn).await?;
+            let states = version_states(reader, arn, &found).await?;
+            let duplicates = policy::duplicates(&states);
+            for version in &duplicates {
+                writer.delete_policy_version(arn, version).await?;
+            }
+            let default = states.iter().find(|v| v.is_default).map_or("?", |v| v.id);
+            let mut detail = if default == created {
+                format!("new default {created}")
+            } else {
+                format!("created {created}; {default}, from a concurrent restore, is the default")
+            };
+            if let Some(pruned) = prune {
+                detail.push_str(&format!("; pruned {pruned}"));
+            }
+            if !duplicates.is_empty() {
+                detail.push_str(&format!("; removed duplicates {}", duplicates.join(", ")));
+            }
+            Ok(detail)
+        }
+    }
 }

@@ -107,7 +107,8 @@ pub enum ActionKind {
     AttachDenyPolicy,
     /// Add the user to the enforcement group (`iam:AddUserToGroup`).
     AddToEnforcementGroup,
-    /// Make the canonical document the deny policy's default version again
+    /// Make the canonical document the deny policy's default version again: an existing
+    /// canonical version made default (`iam:SetDefaultPolicyVersion`), or a new one
     /// (`iam:CreatePolicyVersion`, after `iam:DeletePolicyVersion` of the oldest when IAM's
     /// limit of five versions is reached).
     RestoreDenyPolicy,

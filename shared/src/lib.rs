@@ -26,13 +26,6 @@
 //!
 //! The pure modules take values and return values: no SDK types, no environment, no clock.
 
-/// The allocator of every binary built on this crate (the Lambdas, the CLI, the benchmarks).
-///
-/// A run makes a dozen small allocations per user (names, ARNs, findings); with glibc's
-/// allocator, malloc and free were a third of the instructions of a 100,000-user run.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod aws;
 pub mod engine;
 pub mod evaluate;

@@ -24,7 +24,7 @@ pub enum Read {
     GroupsWithPolicy,
     /// GetGroup: the members of a group named by an event.
     GroupMembers,
-    /// ListPolicyVersions + GetPolicyVersion: the deny policy's default document.
+    /// ListPolicyVersions + GetPolicyVersion: the deny policy's documents.
     PolicyVersions,
 }
 
@@ -71,7 +71,11 @@ pub fn action_permissions(kind: ActionKind) -> &'static [&'static str] {
     match kind {
         ActionKind::AttachDenyPolicy => &["iam:AttachUserPolicy"],
         ActionKind::AddToEnforcementGroup => &["iam:AddUserToGroup"],
-        ActionKind::RestoreDenyPolicy => &["iam:CreatePolicyVersion", "iam:DeletePolicyVersion"],
+        ActionKind::RestoreDenyPolicy => &[
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicyVersion",
+            "iam:SetDefaultPolicyVersion",
+        ],
     }
 }
 
@@ -158,6 +162,7 @@ mod tests {
                 "iam:ListGroupsForUser",
                 "iam:ListMFADevices",
                 "iam:ListPolicyVersions",
+                "iam:SetDefaultPolicyVersion",
                 "iam:TagUser",
                 "sns:Publish",
             ]

@@ -66,6 +66,65 @@ pub fn version_to_prune<'a, T: Ord + Copy>(
         .map(|(id, _, _)| id)
 }
 
+/// One version of the deny policy, as a restore sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionState<'a, T> {
+    /// `v1`, `v2`...
+    pub id: &'a str,
+    /// Whether it is the default (effective) version.
+    pub is_default: bool,
+    /// When it was created, if known.
+    pub created: Option<T>,
+    /// Whether its document is the canonical one.
+    pub canonical: bool,
+}
+
+/// What it takes to make the canonical document the deny policy's default again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restore<'a> {
+    /// The default version is canonical: nothing to do.
+    InPlace,
+    /// A non-default version is canonical (typically the one a tampering replaced): make it
+    /// the default. No new version, and two runs doing it at once pick the same one.
+    SetDefault(&'a str),
+    /// No version is canonical: create one as the default, after deleting `prune` when IAM's
+    /// limit of versions is reached.
+    Create {
+        /// The version to delete first, if any.
+        prune: Option<&'a str>,
+    },
+}
+
+/// Decides how to restore the deny policy from its versions.
+pub fn restore<'a, T: Ord + Copy>(versions: &[VersionState<'a, T>]) -> Restore<'a> {
+    if versions.iter().any(|v| v.is_default && v.canonical) {
+        return Restore::InPlace;
+    }
+    let newest_canonical = versions
+        .iter()
+        .filter(|v| v.canonical)
+        .max_by_key(|v| (v.created, version_number(v.id)));
+    match newest_canonical {
+        Some(v) => Restore::SetDefault(v.id),
+        None => Restore::Create {
+            prune: version_to_prune(versions.iter().map(|v| (v.id, v.is_default, v.created))),
+        },
+    }
+}
+
+/// Non-default copies of the canonical document while the default is canonical: what two
+/// restores creating a version at once leave behind. Deleting them changes nothing in effect.
+pub fn duplicates<'a, T>(versions: &[VersionState<'a, T>]) -> Vec<&'a str> {
+    if !versions.iter().any(|v| v.is_default && v.canonical) {
+        return Vec::new();
+    }
+    versions
+        .iter()
+        .filter(|v| !v.is_default && v.canonical)
+        .map(|v| v.id)
+        .collect()
+}
+
 fn version_number(id: &str) -> u64 {
     id.trim_start_matches('v').parse().unwrap_or(u64::MAX)
 }
@@ -121,6 +180,74 @@ mod tests {
             ("v5", false, Some(5)),
         ];
         assert_eq!(version_to_prune(undated), Some("v6"));
+    }
+
+    fn versions(spec: &[(&'static str, bool, bool)]) -> Vec<VersionState<'static, u32>> {
+        spec.iter()
+            .enumerate()
+            .map(|(i, (id, is_default, canonical))| VersionState {
+                id,
+                is_default: *is_default,
+                created: Some(i as u32),
+                canonical: *canonical,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_restore_reuses_a_canonical_version_before_it_creates_one() {
+        // (versions as (id, default, canonical), expected restore, expected duplicates)
+        type Case = (
+            &'static [(&'static str, bool, bool)],
+            Restore<'static>,
+            &'static [&'static str],
+        );
+        let cases: &[Case] = &[
+            (&[("v1", true, true)], Restore::InPlace, &[]),
+            // A tampering made v2 the default; v1 still holds the document.
+            (
+                &[("v1", false, true), ("v2", true, false)],
+                Restore::SetDefault("v1"),
+                &[],
+            ),
+            // Two canonical versions to choose from: the newest, so concurrent runs agree.
+            (
+                &[
+                    ("v1", false, true),
+                    ("v2", false, true),
+                    ("v3", true, false),
+                ],
+                Restore::SetDefault("v2"),
+                &[],
+            ),
+            (&[("v1", true, false)], Restore::Create { prune: None }, &[]),
+            (
+                &[
+                    ("v1", false, false),
+                    ("v2", false, false),
+                    ("v3", false, false),
+                    ("v4", false, false),
+                    ("v5", true, false),
+                ],
+                Restore::Create { prune: Some("v1") },
+                &[],
+            ),
+            // Two restores created v2 and v3 at once; v3 won the default.
+            (
+                &[
+                    ("v1", false, false),
+                    ("v2", false, true),
+                    ("v3", true, true),
+                ],
+                Restore::InPlace,
+                &["v2"],
+            ),
+        ];
+        for (spec, expected, dups) in cases {
+            let v = versions(spec);
+            assert_eq!(restore(&v), *expected, "{spec:?}");
+            assert_eq!(duplicates(&v), *dups, "{spec:?}");
+        }
     }
 
     #[test]

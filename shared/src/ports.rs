@@ -135,11 +135,26 @@ pub trait TargetedReader: Sync {
         &self,
         policy_arn: &str,
     ) -> impl Future<Output = Result<PolicyVersions, AwsError>> + Send;
+
+    /// The document of one version of a managed policy, decoded JSON text.
+    fn policy_version_document(
+        &self,
+        policy_arn: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
 }
 
 /// Writes that restore the deny policy's document.
 pub trait PolicyWriter: Sync {
-    /// Deletes a non-default version of a managed policy.
+    /// Makes an existing version of a managed policy its default.
+    fn set_default_policy_version(
+        &self,
+        policy_arn: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Deletes a non-default version of a managed policy; a version already gone (deleted by
+    /// a concurrent run) counts as deleted.
     fn delete_policy_version(
         &self,
         policy_arn: &str,

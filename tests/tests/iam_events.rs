@@ -298,40 +298,38 @@ async fn detaching_the_deny_policy_from_a_group_denies_its_members_directly() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_tampered_default_version_is_restored_pruning_the_oldest_and_announced() {
-    let (moto, account) = seeded().await;
-    let tampered =
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-    // v1 (canonical) and four tampered versions fill IAM's five; v5 is the default, v1 the oldest.
-    for _ in 0..4 {
-        account
-            .iam
-            .create_policy_version()
-            .policy_arn(&account.deny_policy_arn)
-            .policy_document(tampered)
-            .set_as_default(true)
-            .send()
-            .await
-            .unwrap();
-    }
-    let report = report_of(
-        &moto,
-        account.settings(ENFORCE),
-        "create-policy-version.json",
-    )
-    .await;
-    let check = report.deny_policy.as_ref().unwrap();
-    assert!(!check.canonical);
-    assert_eq!(check.default_version, "v5");
-    assert_eq!(check.actions[0].kind, ActionKind::RestoreDenyPolicy);
-    assert_eq!(check.actions[0].outcome, Outcome::Applied);
-    assert_eq!(
-        check.actions[0].detail.as_deref(),
-        Some("new default v6; pruned v1")
-    );
-    assert_eq!(report.summary.actions_applied, 1);
+const TAMPERED: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
+/// Creates a tampered version of the deny policy as its default.
+async fn tamper(account: &Account) {
+    account
+        .iam
+        .create_policy_version()
+        .policy_arn(&account.deny_policy_arn)
+        .policy_document(TAMPERED)
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The deny policy's versions: (id, is default, holds the canonical document). The default is
+/// GetPolicy's `DefaultVersionId`: moto un-flags `IsDefaultVersion` in ListPolicyVersions when
+/// SetDefaultPolicyVersion names the version that already is the default (two restores at
+/// once do that); AWS does not.
+async fn policy_versions(account: &Account) -> Vec<(String, bool, bool)> {
+    let default = account
+        .iam
+        .get_policy()
+        .policy_arn(&account.deny_policy_arn)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .default_version_id
+        .unwrap();
     let versions = account
         .iam
         .list_policy_versions()
@@ -341,29 +339,53 @@ async fn a_tampered_default_version_is_restored_pruning_the_oldest_and_announced
         .unwrap()
         .versions
         .unwrap();
-    let ids: Vec<&str> = versions
-        .iter()
-        .filter_map(|v| v.version_id.as_deref())
-        .collect();
-    assert_eq!(ids.len(), 5);
-    assert!(!ids.contains(&"v1"), "{ids:?}");
-    let default = versions.iter().find(|v| v.is_default_version).unwrap();
-    assert_eq!(default.version_id.as_deref(), Some("v6"));
-    let document = account
-        .iam
-        .get_policy_version()
-        .policy_arn(&account.deny_policy_arn)
-        .version_id("v6")
-        .send()
-        .await
-        .unwrap()
-        .policy_version
-        .unwrap()
-        .document
-        .unwrap();
-    assert!(is_canonical(&mfa_enforcer::aws::decode_policy_document(
-        &document
-    )));
+    let mut out = Vec::new();
+    for v in versions {
+        let id = v.version_id.unwrap();
+        let document = account
+            .iam
+            .get_policy_version()
+            .policy_arn(&account.deny_policy_arn)
+            .version_id(&id)
+            .send()
+            .await
+            .unwrap()
+            .policy_version
+            .unwrap()
+            .document
+            .unwrap();
+        let canonical = is_canonical(&mfa_enforcer::aws::decode_policy_document(&document));
+        out.push((id.clone(), id == default, canonical));
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tampered_default_is_set_back_to_the_canonical_version_it_replaced_and_announced() {
+    let (moto, account) = seeded().await;
+    tamper(&account).await;
+    let report = report_of(
+        &moto,
+        account.settings(ENFORCE),
+        "create-policy-version.json",
+    )
+    .await;
+    let check = report.deny_policy.as_ref().unwrap();
+    assert!(!check.canonical);
+    assert_eq!(check.default_version, "v2");
+    assert_eq!(check.actions[0].kind, ActionKind::RestoreDenyPolicy);
+    assert_eq!(check.actions[0].outcome, Outcome::Applied);
+    assert_eq!(
+        check.actions[0].detail.as_deref(),
+        Some("default set back to v1")
+    );
+    assert_eq!(report.summary.actions_applied, 1);
+    // No new version: the tampered one stays, not in effect, for the investigation.
+    assert_eq!(
+        policy_versions(&account).await,
+        [("v1".into(), true, true), ("v2".into(), false, false)]
+    );
 
     let notes = messages(&account).await;
     let alert = notes
@@ -371,7 +393,7 @@ async fn a_tampered_default_version_is_restored_pruning_the_oldest_and_announced
         .find(|(kind, _)| kind == "deny_policy_changed")
         .unwrap();
     assert_eq!(alert.1["severity"], "critical");
-    assert_eq!(alert.1["found_version"], "v5");
+    assert_eq!(alert.1["found_version"], "v2");
     assert_eq!(alert.1["action"]["outcome"], "applied");
 
     // The event of our own restore finds the canonical document: nothing more to do.
@@ -384,6 +406,110 @@ async fn a_tampered_default_version_is_restored_pruning_the_oldest_and_announced
     .await;
     assert!(again.deny_policy.as_ref().unwrap().canonical);
     assert!(moto.recorded_iam_writes().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_no_canonical_version_left_a_new_default_is_created_pruning_the_oldest_at_the_limit() {
+    let (moto, account) = seeded().await;
+    // v2..v6 tampered fill IAM's five once v1 (canonical) is deleted; v6 is the default.
+    for _ in 0..4 {
+        tamper(&account).await;
+    }
+    account
+        .iam
+        .delete_policy_version()
+        .policy_arn(&account.deny_policy_arn)
+        .version_id("v1")
+        .send()
+        .await
+        .unwrap();
+    tamper(&account).await;
+    let report = report_of(
+        &moto,
+        account.settings(ENFORCE),
+        "create-policy-version.json",
+    )
+    .await;
+    let check = report.deny_policy.as_ref().unwrap();
+    assert_eq!(check.default_version, "v6");
+    assert_eq!(check.actions[0].outcome, Outcome::Applied);
+    assert_eq!(
+        check.actions[0].detail.as_deref(),
+        Some("new default v7; pruned v2")
+    );
+    let versions = policy_versions(&account).await;
+    assert_eq!(versions.len(), 5);
+    assert!(
+        !versions.iter().any(|(id, _, _)| id == "v2"),
+        "{versions:?}"
+    );
+    assert_eq!(
+        versions
+            .iter()
+            .filter(|(_, _, canonical)| *canonical)
+            .collect::<Vec<_>>(),
+        [&("v7".to_string(), true, true)]
+    );
+}
+
+/// Two runs for one tampering at once (its CreatePolicyVersion and SetDefaultPolicyVersion
+/// events arrive together): the same end state as one run, without errors or duplicates.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_restores_end_with_one_canonical_default_and_no_duplicates() {
+    for canonical_left in [true, false, false, false] {
+        let (moto, account) = seeded().await;
+        tamper(&account).await;
+        if !canonical_left {
+            account
+                .iam
+                .delete_policy_version()
+                .policy_arn(&account.deny_policy_arn)
+                .version_id("v1")
+                .send()
+                .await
+                .unwrap();
+        }
+        let (a, b) = tokio::join!(
+            invoke(
+                &moto,
+                account.settings(ENFORCE),
+                cloudtrail("create-policy-version.json")
+            ),
+            invoke(
+                &moto,
+                account.settings(ENFORCE),
+                cloudtrail("set-default-policy-version.json")
+            ),
+        );
+        for (run, response) in [("first", a), ("second", b)] {
+            let Response::Report(report) = response.unwrap() else {
+                panic!("{run}: expected a report")
+            };
+            let action = &report.deny_policy.as_ref().unwrap().actions[0];
+            assert!(
+                matches!(action.outcome, Outcome::Applied | Outcome::AlreadyInPlace),
+                "canonical left: {canonical_left}, {run} run: {action:?}"
+            );
+        }
+        let versions = policy_versions(&account).await;
+        let canonical: Vec<_> = versions.iter().filter(|(_, _, c)| *c).collect();
+        assert_eq!(
+            canonical.len(),
+            1,
+            "canonical left: {canonical_left}: {versions:?}"
+        );
+        assert!(
+            canonical[0].1,
+            "the canonical version is the default: {versions:?}"
+        );
+        // Only the tampered version besides it: nothing created twice.
+        assert_eq!(
+            versions.len(),
+            2,
+            "canonical left: {canonical_left}: {versions:?}"
+        );
+        drop(moto);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -179,6 +179,7 @@ fn writes_are_granted_only_on_what_the_enforcer_owns() {
         }
         for action in [
             "iam:CreatePolicyVersion",
+            "iam:SetDefaultPolicyVersion",
             "iam:DeletePolicyVersion",
             "iam:ListEntitiesForPolicy",
         ] {

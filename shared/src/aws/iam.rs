@@ -384,23 +384,33 @@ impl TargetedReader for IamReader {
                 message: format!("{policy_arn} has no default version"),
                 retryable: false,
             })?;
-        let default = self
-            .client
-            .get_policy_version()
-            .policy_arn(policy_arn)
-            .version_id(&default_id)
-            .send()
-            .await
-            .map_err(|e| from_sdk("GetPolicyVersion", e))?;
-        let document = default
-            .policy_version
-            .and_then(|v| v.document)
-            .map(|d| decode_policy_document(&d))
-            .unwrap_or_default();
+        let document = self
+            .policy_version_document(policy_arn, &default_id)
+            .await?;
         Ok(PolicyVersions {
             versions,
             default_document: document,
         })
+    }
+
+    async fn policy_version_document(
+        &self,
+        policy_arn: &str,
+        version_id: &str,
+    ) -> Result<String, AwsError> {
+        let version = self
+            .client
+            .get_policy_version()
+            .policy_arn(policy_arn)
+            .version_id(version_id)
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetPolicyVersion", e))?;
+        Ok(version
+            .policy_version
+            .and_then(|v| v.document)
+            .map(|d| decode_policy_document(&d))
+            .unwrap_or_default())
     }
 }
 
@@ -464,19 +474,38 @@ impl RemediationWriter for IamWriter {
 }
 
 impl PolicyWriter for IamWriter {
-    async fn delete_policy_version(
+    async fn set_default_policy_version(
         &self,
         policy_arn: &str,
         version_id: &str,
     ) -> Result<(), AwsError> {
         self.client
-            .delete_policy_version()
+            .set_default_policy_version()
             .policy_arn(policy_arn)
             .version_id(version_id)
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| from_sdk("DeletePolicyVersion", e))
+            .map_err(|e| from_sdk("SetDefaultPolicyVersion", e))
+    }
+
+    async fn delete_policy_version(
+        &self,
+        policy_arn: &str,
+        version_id: &str,
+    ) -> Result<(), AwsError> {
+        match self
+            .client
+            .delete_policy_version()
+            .policy_arn(policy_arn)
+            .version_id(version_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if no_such_entity(&err) => Ok(()),
+            Err(err) => Err(from_sdk("DeletePolicyVersion", err)),
+        }
     }
 
     async fn create_default_policy_version(
