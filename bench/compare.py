@@ -204,7 +204,11 @@ def main():
         goal("second run: zero writes", writes(ours[1]["by_action"]) == 0, f"{writes(ours[1]['by_action'])} writes")
         goal("second run ≥ 100x fewer requests", c7n[1]["requests"] >= 100 * ours[1]["requests"],
              ratio(c7n[1]["requests"], ours[1]["requests"]))
-        goal("second run ≥ 50x faster", c7n[1]["wall_s"] >= 50 * ours[1]["wall_s"], ratio(c7n[1]["wall_s"], ours[1]["wall_s"]))
+        moto_s = ours[1].get("moto_reads_s")
+        goal("second run ≥ 50x faster", c7n[1]["wall_s"] >= 50 * ours[1]["wall_s"],
+             ratio(c7n[1]["wall_s"], ours[1]["wall_s"])
+             + (f" (moto alone takes {moto_s:.2f} s of our {ours[1]['wall_s']:.2f} s to answer the three reads)"
+                if moto_s else ""))
     if big:
         goal(f"peak RSS at N={a.rss_users} ≤ 30 MB", big["peak_rss_mb"] <= 30, f"{big['peak_rss_mb']} MB")
     if a.core and os.path.exists(a.core):

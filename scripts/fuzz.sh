@@ -26,6 +26,7 @@ for pair in credential_report:report cloudtrail_event:event; do
   seeds=seeds/${pair##*:}
   out="$ROOT/.cache/fuzz/$target"
   rm -rf "$out"
+  mkdir -p "$(dirname "$out")"
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s (seeds: fuzz/$seeds)" >&2
   cargo afl fuzz -V "$SECONDS_PER_TARGET" -i "$seeds" -o "$out" "target/release/$target" >"$out.log" 2>&1 \
     || { tail -20 "$out.log" >&2; exit 1; }

@@ -6,8 +6,10 @@
 //!
 //! Data flows trigger -> gather -> decide -> act:
 //!
-//! - [`report`]: the credential report CSV -> typed rows (root row, `N/A`, `not_supported`...).
-//! - [`snapshot`]: [`snapshot::AccountSnapshot`], users joined with groups, policies and tags.
+//! - [`report`]: the credential report CSV -> typed rows (root row, `N/A`, `not_supported`...);
+//!   its `plain` reader splits quote-free lines a word at a time, the `csv` crate reads the rest.
+//! - [`snapshot`]: [`snapshot::AccountSnapshot`], users joined with groups, policies and tags;
+//!   [`snapshot::report_users`] keeps the few facts per user a run needs, straight from the CSV.
 //! - [`evaluate`]: `evaluate(&snapshot, &settings, now) -> findings` (pure).
 //! - [`event`]: CloudTrail IAM events -> whom to look at again (pure).
 //! - [`plan`]: findings -> actions, and the blast-radius guard (pure).

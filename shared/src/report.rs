@@ -262,13 +262,10 @@ fn parse_csv(
 }
 
 fn csv_error(e: &csv::Error, line: u64) -> ReportError {
-    let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("expected {expected_len} fields, found {len}"),
-        _ => e.to_string(),
-    };
-    ReportError::Csv { line, message }
+    ReportError::Csv {
+        line,
+        message: e.to_string(),
+    }
 }
 
 /// Where each documented column sits in this report's header.
@@ -673,6 +670,40 @@ mod tests {
         assert_eq!(bot.password_enabled, Cell::Value(false));
         assert_eq!(bot.certs[0].active, Cell::Value(true));
         assert_eq!(rows[3].password_last_used, Cell::NoInformation);
+    }
+
+    #[test]
+    fn huge_and_degenerate_reports_end_in_an_error_not_a_panic_or_a_stall() {
+        // One 16 MB line: no header to speak of.
+        let one_line = vec![b'x'; 16 << 20];
+        assert_eq!(
+            parse(&one_line),
+            Err(ReportError::MissingColumns(
+                COLUMNS.iter().map(|c| c.to_string()).collect()
+            ))
+        );
+        // 200,000 columns, then rows of one field each.
+        let mut wide = HEADER.to_string();
+        wide.push_str(&",extra".repeat(200_000));
+        wide.push_str(&"\nx".repeat(100_000));
+        let err = parse(wide.as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            ReportError::Csv {
+                line: 2,
+                message: "expected 200022 fields, found 1".into()
+            }
+        );
+        // 100,000 blank lines and nothing else.
+        assert_eq!(
+            parse("\r\n".repeat(100_000).as_bytes()),
+            Err(ReportError::Empty)
+        );
+        // A valid report cut at every byte: rows or an error, never a panic.
+        let text = report(&[ROOT, ALICE, BOB_API]);
+        for end in 0..text.len() {
+            let _ = parse(&text.as_bytes()[..end]);
+        }
     }
 
     #[test]
