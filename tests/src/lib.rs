@@ -371,6 +371,10 @@ pub struct Account {
     pub queue_url: String,
 }
 
+/// A policy document that allows everything: what a tampering makes the deny policy.
+pub const TAMPERED_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
 /// The enforcement group every seeded account has (carrying the deny policy).
 pub const GROUP: &str = "MFAEnforced";
 
@@ -538,6 +542,48 @@ impl Account {
             .into_iter()
             .filter_map(|p| p.policy_arn)
             .collect()
+    }
+
+    /// Makes a version of the deny policy that allows everything its default (a tampering).
+    pub async fn tamper_deny_policy(&self) {
+        self.iam
+            .create_policy_version()
+            .policy_arn(&self.deny_policy_arn)
+            .policy_document(TAMPERED_POLICY)
+            .set_as_default(true)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The deny policy's versions, sorted: (id, is the default, holds the canonical document).
+    /// The default is GetPolicy's `DefaultVersionId`: moto un-flags `IsDefaultVersion` in
+    /// ListPolicyVersions when SetDefaultPolicyVersion names the version that already is the
+    /// default (two restores at once do that); AWS does not.
+    pub async fn deny_policy_versions(&self) -> Vec<(String, bool, bool)> {
+        let arn = self.deny_policy_arn.as_str();
+        let policy = self.iam.get_policy().policy_arn(arn).send().await.unwrap();
+        let default = policy.policy.unwrap().default_version_id.unwrap();
+        let listed = self.iam.list_policy_versions().policy_arn(arn).send().await;
+        let mut out = Vec::new();
+        for v in listed.unwrap().versions.unwrap() {
+            let id = v.version_id.unwrap();
+            let got = self
+                .iam
+                .get_policy_version()
+                .policy_arn(arn)
+                .version_id(&id)
+                .send()
+                .await
+                .unwrap();
+            let document = got.policy_version.unwrap().document.unwrap();
+            let canonical = mfa_enforcer::policy::is_canonical(
+                &mfa_enforcer::aws::decode_policy_document(&document),
+            );
+            out.push((id.clone(), id == default, canonical));
+        }
+        out.sort();
+        out
     }
 
     /// Names of a user's groups.

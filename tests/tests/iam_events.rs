@@ -7,7 +7,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use mfa_enforcer::aws::Clients;
 use mfa_enforcer::event::{self, IgnoreReason, Target};
 use mfa_enforcer::finding::{ActionKind, Outcome, Status};
-use mfa_enforcer::policy::{deny_policy_document, is_canonical};
+use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::run_report::RunReport;
 use mfa_enforcer::settings::Settings;
 use mfa_enforcer_tests::runtime_api::{Answer, RuntimeApi};
@@ -298,73 +298,10 @@ async fn detaching_the_deny_policy_from_a_group_denies_its_members_directly() {
     );
 }
 
-const TAMPERED: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-
-/// Creates a tampered version of the deny policy as its default.
-async fn tamper(account: &Account) {
-    account
-        .iam
-        .create_policy_version()
-        .policy_arn(&account.deny_policy_arn)
-        .policy_document(TAMPERED)
-        .set_as_default(true)
-        .send()
-        .await
-        .unwrap();
-}
-
-/// The deny policy's versions: (id, is default, holds the canonical document). The default is
-/// GetPolicy's `DefaultVersionId`: moto un-flags `IsDefaultVersion` in ListPolicyVersions when
-/// SetDefaultPolicyVersion names the version that already is the default (two restores at
-/// once do that); AWS does not.
-async fn policy_versions(account: &Account) -> Vec<(String, bool, bool)> {
-    let default = account
-        .iam
-        .get_policy()
-        .policy_arn(&account.deny_policy_arn)
-        .send()
-        .await
-        .unwrap()
-        .policy
-        .unwrap()
-        .default_version_id
-        .unwrap();
-    let versions = account
-        .iam
-        .list_policy_versions()
-        .policy_arn(&account.deny_policy_arn)
-        .send()
-        .await
-        .unwrap()
-        .versions
-        .unwrap();
-    let mut out = Vec::new();
-    for v in versions {
-        let id = v.version_id.unwrap();
-        let document = account
-            .iam
-            .get_policy_version()
-            .policy_arn(&account.deny_policy_arn)
-            .version_id(&id)
-            .send()
-            .await
-            .unwrap()
-            .policy_version
-            .unwrap()
-            .document
-            .unwrap();
-        let canonical = is_canonical(&mfa_enforcer::aws::decode_policy_document(&document));
-        out.push((id.clone(), id == default, canonical));
-    }
-    out.sort();
-    out
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tampered_default_is_set_back_to_the_canonical_version_it_replaced_and_announced() {
     let (moto, account) = seeded().await;
-    tamper(&account).await;
+    account.tamper_deny_policy().await;
     let report = report_of(
         &moto,
         account.settings(ENFORCE),
@@ -383,7 +320,7 @@ async fn a_tampered_default_is_set_back_to_the_canonical_version_it_replaced_and
     assert_eq!(report.summary.actions_applied, 1);
     // No new version: the tampered one stays, not in effect, for the investigation.
     assert_eq!(
-        policy_versions(&account).await,
+        account.deny_policy_versions().await,
         [("v1".into(), true, true), ("v2".into(), false, false)]
     );
 
@@ -413,7 +350,7 @@ async fn with_no_canonical_version_left_a_new_default_is_created_pruning_the_old
     let (moto, account) = seeded().await;
     // v2..v6 tampered fill IAM's five once v1 (canonical) is deleted; v6 is the default.
     for _ in 0..4 {
-        tamper(&account).await;
+        account.tamper_deny_policy().await;
     }
     account
         .iam
@@ -423,7 +360,7 @@ async fn with_no_canonical_version_left_a_new_default_is_created_pruning_the_old
         .send()
         .await
         .unwrap();
-    tamper(&account).await;
+    account.tamper_deny_policy().await;
     let report = report_of(
         &moto,
         account.settings(ENFORCE),
@@ -437,7 +374,7 @@ async fn with_no_canonical_version_left_a_new_default_is_created_pruning_the_old
         check.actions[0].detail.as_deref(),
         Some("new default v7; pruned v2")
     );
-    let versions = policy_versions(&account).await;
+    let versions = account.deny_policy_versions().await;
     assert_eq!(versions.len(), 5);
     assert!(
         !versions.iter().any(|(id, _, _)| id == "v2"),
@@ -458,7 +395,7 @@ async fn with_no_canonical_version_left_a_new_default_is_created_pruning_the_old
 async fn concurrent_restores_end_with_one_canonical_default_and_no_duplicates() {
     for canonical_left in [true, false, false, false] {
         let (moto, account) = seeded().await;
-        tamper(&account).await;
+        account.tamper_deny_policy().await;
         if !canonical_left {
             account
                 .iam
@@ -491,7 +428,7 @@ async fn concurrent_restores_end_with_one_canonical_default_and_no_duplicates() 
                 "canonical left: {canonical_left}, {run} run: {action:?}"
             );
         }
-        let versions = policy_versions(&account).await;
+        let versions = account.deny_policy_versions().await;
         let canonical: Vec<_> = versions.iter().filter(|(_, _, c)| *c).collect();
         assert_eq!(
             canonical.len(),

@@ -6,13 +6,10 @@
 use iam_events::{OwnRoles, Response};
 use lambda_runtime::{Context, LambdaEvent};
 use mfa_enforcer::aws::Clients;
-use mfa_enforcer::policy::{deny_policy_document, is_canonical};
+use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer_tests::{fixture, Account, Moto, UserSpec, ACCOUNT, GROUP};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-const TAMPERED: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 /// Users the runs share: nina is named by the CreateLoginProfile fixture; the deny policy has a
 /// tampered default (the CreatePolicyVersion fixture's doing).
@@ -34,15 +31,7 @@ async fn seed(moto: &Moto) -> Account {
             UserSpec::console().tag("mfa-enforcer:exempt", "true"),
         )
         .await;
-    account
-        .iam
-        .create_policy_version()
-        .policy_arn(&account.deny_policy_arn)
-        .policy_document(TAMPERED)
-        .set_as_default(true)
-        .send()
-        .await
-        .unwrap();
+    account.tamper_deny_policy().await;
     account
 }
 
@@ -72,45 +61,7 @@ async fn state(account: &Account) -> Value {
             json!({"policies": policies, "groups": groups, "notified": notified}),
         );
     }
-    // The default as GetPolicy says (see iam_events.rs: moto's ListPolicyVersions can lose it).
-    let default = account
-        .iam
-        .get_policy()
-        .policy_arn(&account.deny_policy_arn)
-        .send()
-        .await
-        .unwrap()
-        .policy
-        .unwrap()
-        .default_version_id
-        .unwrap();
-    let mut versions = Vec::new();
-    for v in account
-        .iam
-        .list_policy_versions()
-        .policy_arn(&account.deny_policy_arn)
-        .send()
-        .await
-        .unwrap()
-        .versions
-        .unwrap()
-    {
-        let id = v.version_id.unwrap();
-        let document = account
-            .iam
-            .get_policy_version()
-            .policy_arn(&account.deny_policy_arn)
-            .version_id(&id)
-            .send()
-            .await
-            .unwrap()
-            .policy_version
-            .unwrap()
-            .document
-            .unwrap();
-        let canonical = is_canonical(&mfa_enforcer::aws::decode_policy_document(&document));
-        versions.push(json!([id, id == default, canonical]));
-    }
+    let versions = account.deny_policy_versions().await;
     json!({"users": users, "deny_policy_versions": versions})
 }
 
