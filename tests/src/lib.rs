@@ -556,6 +556,17 @@ impl Account {
             .unwrap();
     }
 
+    /// Deletes one non-default version of the deny policy, as a tidy-up by hand would.
+    pub async fn delete_deny_policy_version(&self, version_id: &str) {
+        self.iam
+            .delete_policy_version()
+            .policy_arn(&self.deny_policy_arn)
+            .version_id(version_id)
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// The deny policy's versions, sorted: (id, is the default, holds the canonical document).
     /// The default is GetPolicy's `DefaultVersionId`: moto un-flags `IsDefaultVersion` in
     /// ListPolicyVersions when SetDefaultPolicyVersion names the version that already is the

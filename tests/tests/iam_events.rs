@@ -352,14 +352,7 @@ async fn with_no_canonical_version_left_a_new_default_is_created_pruning_the_old
     for _ in 0..4 {
         account.tamper_deny_policy().await;
     }
-    account
-        .iam
-        .delete_policy_version()
-        .policy_arn(&account.deny_policy_arn)
-        .version_id("v1")
-        .send()
-        .await
-        .unwrap();
+    account.delete_deny_policy_version("v1").await;
     account.tamper_deny_policy().await;
     let report = report_of(
         &moto,
@@ -397,14 +390,7 @@ async fn concurrent_restores_end_with_one_canonical_default_and_no_duplicates() 
         let (moto, account) = seeded().await;
         account.tamper_deny_policy().await;
         if !canonical_left {
-            account
-                .iam
-                .delete_policy_version()
-                .policy_arn(&account.deny_policy_arn)
-                .version_id("v1")
-                .send()
-                .await
-                .unwrap();
+            account.delete_deny_policy_version("v1").await;
         }
         let (a, b) = tokio::join!(
             invoke(
