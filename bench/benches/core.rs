@@ -31,9 +31,10 @@ fn core(c: &mut Criterion) {
                     || details.clone(),
                     |details| {
                         let users = report_users(black_box(csv)).unwrap_or_default();
-                        let snapshot = AccountSnapshot::join(users, details, None, Some(now()));
+                        let mut snapshot = AccountSnapshot::join(users, details, None, Some(now()));
+                        snapshot.deny_policy_canonical = true;
                         let findings = evaluate(&snapshot, &settings, now());
-                        let plan = plan(&findings, &settings);
+                        let plan = plan(&findings, &settings, snapshot.deny_policy_canonical);
                         (snapshot, findings, plan)
                     },
                     BatchSize::LargeInput,

@@ -26,11 +26,12 @@ fn main() {
         };
         let users = report_users(&csv).unwrap_or_default();
         phase(0);
-        let snapshot = AccountSnapshot::join(users, details, None, Some(now()));
+        let mut snapshot = AccountSnapshot::join(users, details, None, Some(now()));
+        snapshot.deny_policy_canonical = true;
         phase(1);
         let findings = evaluate(&snapshot, &settings, now());
         phase(2);
-        let plan = plan(&findings, &settings);
+        let plan = plan(&findings, &settings, snapshot.deny_policy_canonical);
         phase(3);
         planned = plan.planned_actions();
         drop((plan, findings, snapshot));

@@ -96,7 +96,8 @@ mod tests {
         let (csv, details) = account(1_000);
         let rows = mfa_enforcer::snapshot::report_users(&csv).unwrap();
         assert_eq!(rows.len(), 1_001);
-        let snapshot = AccountSnapshot::join(rows, details, None, Some(now()));
+        let mut snapshot = AccountSnapshot::join(rows, details, None, Some(now()));
+        snapshot.deny_policy_canonical = true;
         let findings = evaluate(&snapshot, &settings(), now());
         for status in [
             Status::NotApplicable,

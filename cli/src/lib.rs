@@ -9,7 +9,7 @@ pub mod render;
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use mfa_enforcer::aws::{load_config, Clients, ConfigOverrides};
-use mfa_enforcer::engine::{self, Ports};
+use mfa_enforcer::engine::{self, EngineError, Ports};
 use mfa_enforcer::run_report::{RunReport, Verdict};
 use mfa_enforcer::settings::{RawSettings, Settings, SettingsError};
 use render::{render_to, Format};
@@ -51,6 +51,15 @@ pub enum Command {
     Audit(Box<AuditArgs>),
     /// Print the deny-without-MFA policy document (the canonical one, as JSON).
     PolicyDocument,
+    /// Print the service control policy that protects the enforcer in member accounts.
+    ///
+    /// It denies, to every principal but the enforcer's own roles, the StackSet execution
+    /// roles and your break-glass roles: changing or detaching the deny policy, leaving or
+    /// deleting the enforcement group, writing any mfa-enforcer:* tag on a user (exemptions
+    /// included), and every write to the enforcer's functions, roles, rules, topic and trail.
+    /// The defaults are the names infra/stackset.yaml gives every account. SCPs never apply
+    /// to the management account; detach the SCP there to break glass completely.
+    ScpDocument(ScpArgs),
     /// Render a saved JSON report (from `audit --format json` or the Lambda) as a table or CSV.
     Show(ShowArgs),
 }
@@ -125,6 +134,29 @@ pub struct SettingFlags {
     pub remind_after_hours: Option<String>,
 }
 
+/// Flags of `scp-document`.
+#[derive(Debug, Args)]
+pub struct ScpArgs {
+    /// Role names exempt from the SCP, to break glass (`*` matches any part), e.g. BreakGlass*.
+    #[arg(long, value_name = "ROLE_NAME_PATTERN")]
+    pub break_glass_role: String,
+    /// The deny policy's name in every account.
+    #[arg(long, value_name = "NAME", default_value = mfa_enforcer::scp::STACKSET_DENY_POLICY_NAME)]
+    pub deny_policy_name: String,
+    /// The enforcement group's name in every account.
+    #[arg(long, value_name = "GROUP", default_value = mfa_enforcer::scp::STACKSET_ENFORCEMENT_GROUP)]
+    pub enforcement_group: String,
+    /// The prefix of the enforcer's functions, roles, rules and topic (the stack's NamePrefix).
+    #[arg(long, value_name = "PREFIX", default_value = mfa_enforcer::scp::STACKSET_NAME_PREFIX)]
+    pub name_prefix: String,
+    /// The CloudTrail trail the event path depends on (`*` matches any part).
+    #[arg(long, value_name = "TRAIL_NAME", default_value = mfa_enforcer::scp::STACKSET_NAME_PREFIX)]
+    pub trail_name: String,
+    /// One line, as the size limit counts it, instead of indented.
+    #[arg(long)]
+    pub compact: bool,
+}
+
 /// Flags of `show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -172,8 +204,34 @@ pub async fn run(cli: Cli) -> ExitCode {
             println!("{:#}", mfa_enforcer::policy::deny_policy_document());
             ExitCode::from(EXIT_CLEAN)
         }
+        Command::ScpDocument(args) => scp_document(&args),
         Command::Show(args) => show(args),
     }
+}
+
+fn scp_document(args: &ScpArgs) -> ExitCode {
+    use mfa_enforcer::scp::{scp_document, ScpNames, MAX_SCP_CHARS};
+    let names = ScpNames {
+        deny_policy: args.deny_policy_name.clone(),
+        enforcement_group: args.enforcement_group.clone(),
+        prefix: args.name_prefix.clone(),
+        trail: args.trail_name.clone(),
+        break_glass_role: args.break_glass_role.clone(),
+    };
+    let document = scp_document(&names);
+    let compact = document.to_string();
+    if compact.len() > MAX_SCP_CHARS {
+        return fail(format!(
+            "the SCP would be {} characters, over AWS's limit of {MAX_SCP_CHARS}; shorten --break-glass-role or --trail-name",
+            compact.len()
+        ));
+    }
+    if args.compact {
+        println!("{compact}");
+    } else {
+        println!("{document:#}");
+    }
+    ExitCode::from(EXIT_CLEAN)
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -220,6 +278,7 @@ async fn audit(args: AuditArgs) -> ExitCode {
     };
     let report = match engine::audit_account(ports, &settings, Utc::now()).await {
         Ok(r) => r,
+        Err(EngineError::Setting(e)) => return fail(describe_settings_error(&e)),
         Err(e) => return fail(e),
     };
     if let Err(e) = emit(&report, args.format, args.output.as_ref()) {

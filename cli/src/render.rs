@@ -186,6 +186,7 @@ mod tests {
                 mfa_active: false,
                 password_enabled: None,
                 groups: vec![],
+                exempt_until: None,
                 actions: vec![],
                 facts: FindingFacts::default(),
             },
@@ -197,6 +198,7 @@ mod tests {
                 mfa_active: false,
                 password_enabled: Some(true),
                 groups: vec!["dev".into(), "ops".into()],
+                exempt_until: None,
                 actions: vec![Action {
                     kind: ActionKind::AttachDenyPolicy,
                     target: "p".into(),

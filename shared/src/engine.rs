@@ -4,16 +4,19 @@
 //! ends with an outcome; nothing is swallowed, and the report's verdict says whether anything
 //! failed.
 
+use crate::deny_check::{self, Depth};
 use crate::evaluate::{evaluate, evaluate_user};
 use crate::event::IamEvent;
 use crate::finding::{Finding, Outcome, Status};
 use crate::notices::{plan_notices, NoticeKind, NoticeMemory};
 use crate::notify::{self, Alert};
 use crate::plan::{plan, Plan, UserPlan};
-use crate::ports::{AccountReader, AwsError, LiveUserState, Notifier, RemediationWriter};
+use crate::ports::{
+    AccountReader, AwsError, LiveUserState, Notifier, PolicyReader, PolicyWriter, RemediationWriter,
+};
 use crate::report::ReportError;
 use crate::run_report::{NotificationRecord, RunReport, Summary};
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsError};
 use crate::snapshot::{self, AccountSnapshot};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -36,6 +39,10 @@ pub enum EngineError {
     /// The credential report could not be parsed.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// A setting turned out wrong for the account read (the deny policy of another account),
+    /// before anything was written.
+    #[error(transparent)]
+    Setting(#[from] SettingsError),
 }
 
 impl EngineError {
@@ -43,7 +50,7 @@ impl EngineError {
     pub fn retryable(&self) -> bool {
         match self {
             EngineError::Read(e) => e.retryable,
-            EngineError::Report(_) => false,
+            EngineError::Report(_) | EngineError::Setting(_) => false,
         }
     }
 }
@@ -58,10 +65,15 @@ pub struct Ports<'a, R, W, N> {
     pub notifier: Option<&'a N>,
 }
 
-/// Audits the whole account: credential report plus authorization details, no per-user reads
-/// except the live confirmation of users about to be denied when the report is old.
+/// Audits the whole account: credential report plus authorization details, and the deny
+/// policy's default version beside them; no per-user reads except the live confirmation of
+/// users about to be denied when the report is old.
 ///
-/// Fails only when the account cannot be read; write and publish failures are recorded in the
+/// Nothing is attached unless the deny policy's default version is canonical; when it is not,
+/// a run with a writer repairs it from the versions that exist (see [`crate::deny_check`]).
+///
+/// Fails when the account cannot be read, and when the deny policy belongs to another account
+/// than the one read (before any write); write and publish failures are recorded in the
 /// report (outcome `failed`) and in its verdict.
 pub async fn audit_account<R, W, N>(
     ports: Ports<'_, R, W, N>,
@@ -69,46 +81,21 @@ pub async fn audit_account<R, W, N>(
     now: DateTime<Utc>,
 ) -> Result<RunReport, EngineError>
 where
-    R: AccountReader,
-    W: RemediationWriter,
+    R: AccountReader + PolicyReader,
+    W: RemediationWriter + PolicyWriter,
     N: Notifier,
 {
-    let fetched = ports
-        .reader
-        .credential_report(settings.report_max_age, now)
-        .await?;
-    let report_age = fetched.age(now);
-    let (generated_at, generated_by_this_run) =
-        (fetched.generated_at, fetched.generated_by_this_run);
-    let rows = snapshot::report_users(&fetched.content)?;
-    // Only the users' facts are kept, not the CSV: it is as large as they are.
-    drop(fetched);
-    info!(
-        users = rows.len(),
-        generated_at = %generated_at,
-        generated_by_this_run,
-        age_minutes = report_age.num_minutes(),
-        "credential report read"
+    let (gathered, deny_policy) = tokio::join!(
+        gather(ports.reader, settings, now),
+        deny_check::read(ports.reader, &settings.deny_policy_arn)
     );
-    let root_needs_check = AccountSnapshot::root_needs_password_check(&rows);
-    let details = ports.reader.authorization_details().await?;
-    info!(
-        users = details.users.len(),
-        groups = details.groups.len(),
-        "authorization details read"
-    );
-    let root_password_present = if root_needs_check {
-        match ports.reader.root_password_present().await {
-            Ok(present) => present,
-            Err(e) => {
-                warn!(error = %e, "could not read the account summary; root is treated as having a password");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let snapshot = AccountSnapshot::join(rows, details, root_password_present, Some(generated_at));
+    let (mut snapshot, report_age) = gathered?;
+    let deny_policy = deny_policy?;
+    // Before any write: the deny policy must be this account's.
+    settings.check_deny_policy_account(&snapshot.account_id)?;
+    let deny_policy =
+        deny_check::keep_canonical(ports.reader, ports.writer, deny_policy, Depth::Default).await?;
+    snapshot.deny_policy_canonical = deny_policy.canonical;
     let (mut findings, mut plan) = decide(&snapshot, settings, now, ports.writer.is_none());
     if !plan.guard.tripped && plan.planned_actions() > 0 && report_age > settings.confirm_after {
         info!(
@@ -127,6 +114,7 @@ where
         .await;
     }
     let mut report = act(ports.writer, &snapshot, findings, plan, settings, now).await;
+    report.record_deny_policy(deny_policy);
     announce(
         ports.writer,
         ports.notifier,
@@ -139,6 +127,51 @@ where
     Ok(report)
 }
 
+/// Reads the credential report and the authorization details and joins them; returns the
+/// snapshot (its deny policy not yet judged) and the report's age.
+async fn gather<R: AccountReader>(
+    reader: &R,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<(AccountSnapshot, chrono::Duration), EngineError> {
+    let fetched = reader
+        .credential_report(settings.report_max_age, now)
+        .await?;
+    let report_age = fetched.age(now);
+    let (generated_at, generated_by_this_run) =
+        (fetched.generated_at, fetched.generated_by_this_run);
+    let rows = snapshot::report_users(&fetched.content)?;
+    // Only the users' facts are kept, not the CSV: it is as large as they are.
+    drop(fetched);
+    info!(
+        users = rows.len(),
+        generated_at = %generated_at,
+        generated_by_this_run,
+        age_minutes = report_age.num_minutes(),
+        "credential report read"
+    );
+    let root_needs_check = AccountSnapshot::root_needs_password_check(&rows);
+    let details = reader.authorization_details().await?;
+    info!(
+        users = details.users.len(),
+        groups = details.groups.len(),
+        "authorization details read"
+    );
+    let root_password_present = if root_needs_check {
+        match reader.root_password_present().await {
+            Ok(present) => present,
+            Err(e) => {
+                warn!(error = %e, "could not read the account summary; root is treated as having a password");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let snapshot = AccountSnapshot::join(rows, details, root_password_present, Some(generated_at));
+    Ok((snapshot, report_age))
+}
+
 /// Evaluates every user of the snapshot and plans their remediation (pure; logs the plan).
 pub(crate) fn decide(
     snapshot: &AccountSnapshot,
@@ -147,7 +180,7 @@ pub(crate) fn decide(
     dry_run: bool,
 ) -> (Vec<Finding>, Plan) {
     let findings = evaluate(snapshot, settings, now);
-    let plan = plan(&findings, settings);
+    let plan = plan(&findings, settings, snapshot.deny_policy_canonical);
     log_plan(&plan, dry_run);
     (findings, plan)
 }
@@ -231,11 +264,16 @@ impl Pending {
     }
 }
 
-/// The alerts a finished run raises by itself: guard tripped, writes failed, root without MFA.
+/// The alerts a finished run raises by itself: the deny policy changed, guard tripped, writes
+/// failed, root without MFA.
 fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
     let mut alerts = Vec::new();
     let s = &report.summary;
     let account = report.account_id.as_str();
+    if let Some(check) = report.deny_policy.as_ref().filter(|c| c.needs_alert()) {
+        let alert = Alert::DenyPolicyChanged { check };
+        alerts.push(Outgoing::alert(account, report.event.as_ref(), &alert));
+    }
     if s.guard_tripped {
         let alert = Alert::GuardTripped {
             would_enforce: s.users_to_enforce,
@@ -271,9 +309,9 @@ fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
 
 /// Tells whoever must hear about the run, when a topic is configured: alerts (the run's own
 /// and `extra` ones), each user whose status changed or who is due a reminder (not in a dry
-/// run or when the guard tripped: nothing is recorded then, so notices would repeat), and
-/// the run summary when one is
-/// due; all in as few requests as SNS allows. Each published notice is then remembered on
+/// run, when the guard tripped or when the deny policy was not canonical: nothing is
+/// written then, not even a notice's memory, so notices would repeat), and the run summary
+/// when one is due; all in as few requests as SNS allows. Each published notice is then remembered on
 /// the user's tags. Every message and memory write is recorded in the report; a failure fails
 /// the run but never undoes an enforcement.
 pub(crate) async fn announce<W: RemediationWriter, N: Notifier>(
@@ -289,9 +327,10 @@ pub(crate) async fn announce<W: RemediationWriter, N: Notifier>(
             run_alerts(report).into_iter().map(Pending::Ready).collect();
         pending.extend(extra.into_iter().map(Pending::Ready));
         let mut remember = Vec::new();
-        // A tripped guard means nothing is written, not even a notice's memory; the alert
-        // goes to the security team instead.
-        if writer.is_some() && !report.summary.guard_tripped {
+        // A tripped guard, or a deny policy that is not canonical, means nothing is written to
+        // users, not even a notice's memory; the alert goes to the security team instead.
+        let deny_policy_canonical = report.deny_policy.as_ref().is_none_or(|c| c.canonical);
+        if writer.is_some() && !report.summary.guard_tripped && deny_policy_canonical {
             for notice in plan_notices(&report.findings, now, settings.remind_after) {
                 if notice.kind == NoticeKind::RecordOnly {
                     remember.push((report.findings[notice.finding].user.clone(), notice.status));
@@ -447,7 +486,13 @@ async fn confirm<R: AccountReader>(
                     if !live.exists {
                         facts.iam = None;
                     }
-                    *finding = evaluate_user(&facts, &snapshot.groups, settings, now);
+                    *finding = evaluate_user(
+                        &facts,
+                        &snapshot.groups,
+                        snapshot.deny_policy_canonical,
+                        settings,
+                        now,
+                    );
                 }
                 mark(user_plan, Outcome::Skipped, |a| {
                     a.detail = Some(detail.to_string())
@@ -510,14 +555,6 @@ async fn apply<W: RemediationWriter>(writer: &W, plan: &mut Plan, settings: &Set
                     crate::finding::ActionKind::AddToEnforcementGroup => {
                         writer.add_user_to_group(&user_plan.user, &action.target).await
                     }
-                    // The plan never gives a user this action; the deny policy is restored by
-                    // the event path. Recorded as a failure rather than a panic.
-                    crate::finding::ActionKind::RestoreDenyPolicy => Err(AwsError {
-                        operation: "CreatePolicyVersion",
-                        code: None,
-                        message: "restore_deny_policy is not an action on a user".to_string(),
-                        retryable: false,
-                    }),
                 };
                 match result {
                     Ok(()) => {
@@ -546,6 +583,7 @@ mod tests {
     use super::*;
     use crate::finding::{ActionKind, Status};
     use crate::notify::Notification;
+    use crate::policy::deny_policy_document;
     use crate::ports::FetchedReport;
     use crate::settings::RawSettings;
     use crate::snapshot::{AuthorizationDetails, IamGroup, IamUser};
@@ -576,12 +614,20 @@ mod tests {
         users: Vec<IamUser>,
         live: HashMap<String, Result<LiveUserState, AwsError>>,
         root_password: Option<bool>,
+        /// The deny policy's versions `(id, document)`, and which is the default.
+        policy: Vec<(String, String)>,
+        default_version: String,
+        /// GetPolicy fails with this, when set.
+        policy_error: Option<AwsError>,
         calls: Mutex<Vec<String>>,
     }
 
     impl FakeAccount {
         fn new(rows: &[String], users: &[&str]) -> Self {
             FakeAccount {
+                policy: vec![("v1".into(), deny_policy_document().to_string())],
+                default_version: "v1".into(),
+                policy_error: None,
                 report: format!("{HEADER}\n{}\n", rows.join("\n")),
                 report_age: Duration::zero(),
                 users: users
@@ -639,6 +685,47 @@ mod tests {
         }
     }
 
+    impl PolicyReader for FakeAccount {
+        async fn default_policy_version(
+            &self,
+            _: &str,
+        ) -> Result<crate::ports::DefaultPolicyVersion, AwsError> {
+            self.calls.lock().unwrap().push("policy".into());
+            if let Some(e) = &self.policy_error {
+                return Err(e.clone());
+            }
+            let document = self
+                .policy_version_document("", &self.default_version)
+                .await?;
+            Ok(crate::ports::DefaultPolicyVersion {
+                id: self.default_version.clone(),
+                document,
+            })
+        }
+        async fn policy_versions(
+            &self,
+            _: &str,
+        ) -> Result<Vec<crate::ports::PolicyVersion>, AwsError> {
+            self.calls.lock().unwrap().push("versions".into());
+            Ok(self
+                .policy
+                .iter()
+                .map(|(id, _)| crate::ports::PolicyVersion {
+                    id: id.clone(),
+                    created: None,
+                })
+                .collect())
+        }
+        async fn policy_version_document(&self, _: &str, id: &str) -> Result<String, AwsError> {
+            Ok(self
+                .policy
+                .iter()
+                .find(|(v, _)| v == id)
+                .map(|(_, d)| d.clone())
+                .unwrap_or_default())
+        }
+    }
+
     fn denied(operation: &'static str) -> AwsError {
         AwsError {
             operation,
@@ -678,6 +765,23 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push(format!("tag {user} {status}"));
+            Ok(())
+        }
+    }
+
+    impl PolicyWriter for FakeWriter {
+        async fn set_default_policy_version(&self, _: &str, id: &str) -> Result<(), AwsError> {
+            self.writes
+                .lock()
+                .unwrap()
+                .push(format!("set-default {id}"));
+            Ok(())
+        }
+        async fn delete_policy_version(&self, _: &str, id: &str) -> Result<(), AwsError> {
+            self.writes
+                .lock()
+                .unwrap()
+                .push(format!("delete-version {id}"));
             Ok(())
         }
     }
@@ -840,7 +944,162 @@ mod tests {
         let account = FakeAccount::new(&[row("ann", "true", false)], &["ann"]);
         let writer = FakeWriter::default();
         run(&account, Some(&writer), &quiet(), &settings(&[])).await;
-        assert_eq!(account.calls(), ["report", "details"]);
+        let mut calls = account.calls();
+        calls.sort();
+        assert_eq!(calls, ["details", "policy", "report"]);
+    }
+
+    const TAMPERED: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+    fn tampered(rows: &[String], users: &[&str]) -> FakeAccount {
+        let mut account = FakeAccount::new(rows, users);
+        account.policy.push(("v2".into(), TAMPERED.into()));
+        account.default_version = "v2".into();
+        account
+    }
+
+    #[tokio::test]
+    async fn a_tampered_deny_policy_holds_nobody_gets_nothing_attached_and_is_repaired() {
+        let mut account = tampered(
+            &[row("ann", "true", false), row("ben", "true", false)],
+            &["ann", "ben"],
+        );
+        // ben was enforced before the tampering.
+        account.users[1].attached_policy_arns = vec![DENY.into()];
+        let writer = FakeWriter::default();
+        let notifier = quiet();
+        let report = run(&account, Some(&writer), &notifier, &settings(&[])).await;
+
+        let check = report.deny_policy.as_ref().unwrap();
+        assert!(!check.canonical);
+        assert_eq!(check.default_version, "v2");
+        assert_eq!(check.outcome, Outcome::Applied);
+        assert_eq!(report.summary.enforced, 0, "nobody counts as enforced");
+        let ben = report.findings.iter().find(|f| f.user == "ben").unwrap();
+        assert_eq!(ben.status, Status::NonCompliant);
+        assert!(ben
+            .reasons
+            .contains(&crate::finding::Reason::DenyPolicyNotCanonical));
+        assert_eq!(
+            outcome_of(&report, "ann"),
+            [(
+                Outcome::Skipped,
+                Some(crate::plan::DENY_POLICY_NOT_CANONICAL.into())
+            )]
+        );
+        // The repair, and nothing written to any user (not even a notice's memory).
+        assert_eq!(
+            *writer.writes.lock().unwrap(),
+            ["set-default v1", "delete-version v2"]
+        );
+        let deleted = &check.actions[1];
+        assert_eq!(deleted.document.as_deref(), Some(TAMPERED));
+        let kinds: Vec<String> = notifier
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| n.attributes["event_type"].clone())
+            .collect();
+        assert_eq!(kinds, ["deny_policy_changed", "run_summary"]);
+        let alert = &notifier.sent.lock().unwrap()[0];
+        assert_eq!(alert.attributes["severity"], "critical");
+        assert!(alert.text.contains(TAMPERED), "{}", alert.text);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_on_a_tampered_deny_policy_plans_the_repair_and_writes_nothing() {
+        let account = tampered(&[row("ann", "true", false)], &["ann"]);
+        let report = run(&account, None, &quiet(), &settings(&[])).await;
+        let check = report.deny_policy.as_ref().unwrap();
+        assert_eq!(check.outcome, Outcome::Planned);
+        let planned: Vec<(&str, &str)> = check
+            .actions
+            .iter()
+            .map(|a| (a.kind.as_str(), a.version.as_str()))
+            .collect();
+        assert_eq!(
+            planned,
+            [("set_default_version", "v1"), ("delete_version", "v2")]
+        );
+    }
+
+    #[tokio::test]
+    async fn with_no_canonical_version_left_nothing_is_written_and_the_operator_is_told_how() {
+        let mut account = tampered(&[row("ann", "true", false)], &["ann"]);
+        account.policy.remove(0);
+        let writer = FakeWriter::default();
+        let notifier = quiet();
+        let report = run(&account, Some(&writer), &notifier, &settings(&[])).await;
+        let check = report.deny_policy.as_ref().unwrap();
+        assert_eq!(check.outcome, Outcome::Skipped);
+        assert_eq!(check.detail.as_deref(), Some("no_canonical_version"));
+        assert!(writer.writes.lock().unwrap().is_empty());
+        let alert = &notifier.sent.lock().unwrap()[0];
+        assert_eq!(alert.attributes["event_type"], "deny_policy_changed");
+        assert!(
+            alert.text.contains(&format!(
+                "aws iam create-policy-version --policy-arn {DENY} --policy-document file://deny-without-mfa.json --set-as-default"
+            )),
+            "{}",
+            alert.text
+        );
+        assert!(alert.text.contains("mfa-enforcer policy-document >"));
+    }
+
+    #[tokio::test]
+    async fn a_deny_policy_that_cannot_be_read_fails_the_run_with_no_false_alarm() {
+        let mut account = FakeAccount::new(&[row("ann", "true", false)], &["ann"]);
+        account.policy_error = Some(AwsError {
+            operation: "GetPolicy",
+            code: Some("Throttling".into()),
+            message: "Rate exceeded".into(),
+            retryable: true,
+        });
+        let writer = FakeWriter::default();
+        let notifier = quiet();
+        let err = audit_account(
+            Ports {
+                reader: &account,
+                writer: Some(&writer),
+                notifier: Some(&notifier),
+            },
+            &settings(&[]),
+            now(),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.retryable(), "{err}");
+        assert!(err.to_string().contains("GetPolicy failed"), "{err}");
+        assert!(writer.writes.lock().unwrap().is_empty());
+        assert!(notifier.sent.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_deny_policy_of_another_account_stops_the_run_before_any_write() {
+        let account = FakeAccount::new(&[row("ann", "true", false)], &["ann"]);
+        let writer = FakeWriter::default();
+        let err = audit_account(
+            Ports {
+                reader: &account,
+                writer: Some(&writer),
+                notifier: Some(&quiet()),
+            },
+            &settings(&[(
+                "DENY_POLICY_ARN",
+                "arn:aws:iam::210987654321:policy/DenyWithoutMFA",
+            )]),
+            now(),
+        )
+        .await
+        .unwrap_err();
+        let EngineError::Setting(e) = &err else {
+            panic!("expected a settings error, got {err}")
+        };
+        assert_eq!(e.variable, "DENY_POLICY_ARN");
+        assert!(!err.retryable());
+        assert!(writer.writes.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -936,7 +1195,9 @@ mod tests {
         );
         assert!(root.actions.is_empty());
         assert!(writer.writes.lock().unwrap().is_empty());
-        assert_eq!(account.calls(), ["report", "details", "summary"]);
+        let mut calls = account.calls();
+        calls.sort();
+        assert_eq!(calls, ["details", "policy", "report", "summary"]);
         assert_eq!(
             report.verdict(),
             crate::run_report::Verdict::NonCompliantRemain
@@ -948,9 +1209,8 @@ mod tests {
 
         let with_mfa = FakeAccount::new(&[row("<root_account>", "not_supported", true)], &[]);
         run(&with_mfa, Some(&writer), &quiet(), &settings(&[])).await;
-        assert_eq!(
-            with_mfa.calls(),
-            ["report", "details"],
+        assert!(
+            !with_mfa.calls().contains(&"summary".to_string()),
             "no summary read when root has MFA"
         );
     }

@@ -21,14 +21,24 @@ pub fn evaluate(
     snapshot
         .users
         .iter()
-        .map(|user| evaluate_user(user, &snapshot.groups, settings, now))
+        .map(|user| {
+            evaluate_user(
+                user,
+                &snapshot.groups,
+                snapshot.deny_policy_canonical,
+                settings,
+                now,
+            )
+        })
         .collect()
 }
 
-/// Evaluates one user against the groups they may belong to.
+/// Evaluates one user against the groups they may belong to. `deny_policy_canonical` is the
+/// run's verdict on the deny policy: a non-canonical one holds nobody.
 pub fn evaluate_user(
     user: &UserFacts,
     groups: &HashMap<String, crate::snapshot::IamGroup>,
+    deny_policy_canonical: bool,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Finding {
@@ -54,18 +64,21 @@ pub fn evaluate_user(
         created: user.created.or(iam.and_then(|u| u.created)),
         recipient: iam
             .and_then(|u| u.tags.get(&settings.recipient_tag_key))
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty()),
+            .and_then(crate::notices::email_address),
         notified: iam.and_then(|u| crate::notices::NoticeMemory::from_tags(&u.tags)),
     };
-    let (status, reasons) = decide(
-        user,
-        iam,
-        settings,
-        now,
-        deny_attached_to_user || deny_via_group,
-        in_enforcement_group,
-    );
+    let deny = DenyPolicy {
+        in_effect: deny_attached_to_user || deny_via_group,
+        canonical: deny_policy_canonical,
+    };
+    let (status, reasons) = decide(user, iam, settings, now, deny, in_enforcement_group);
+    let exempt_until = match (status, iam) {
+        (Status::Exempt, Some(iam)) => match exemption(iam, &settings.exempt_tag_key, now) {
+            Exemption::Active { until } => until,
+            _ => None,
+        },
+        _ => None,
+    };
     Finding {
         user: user.name.clone(),
         arn: user.arn.clone(),
@@ -74,9 +87,19 @@ pub fn evaluate_user(
         mfa_active: user.mfa_active,
         password_enabled: user.password_enabled,
         groups: member_of,
+        exempt_until,
         actions: Vec::new(),
         facts,
     }
+}
+
+/// The deny policy as it bears on one user.
+#[derive(Debug, Clone, Copy)]
+struct DenyPolicy {
+    /// Attached to the user, or to one of their groups.
+    in_effect: bool,
+    /// Its default version is a canonical document (the run's check).
+    canonical: bool,
 }
 
 fn decide(
@@ -84,7 +107,7 @@ fn decide(
     iam: Option<&IamUser>,
     settings: &Settings,
     now: DateTime<Utc>,
-    deny_in_effect: bool,
+    deny: DenyPolicy,
     in_enforcement_group: bool,
 ) -> (Status, Vec<Reason>) {
     if user.is_root {
@@ -107,13 +130,14 @@ fn decide(
     };
     let mut reasons = Vec::new();
     match exemption(iam, &settings.exempt_tag_key, now) {
-        Exemption::Active => return (Status::Exempt, vec![]),
+        Exemption::Active { .. } => return (Status::Exempt, vec![]),
         Exemption::Void(reason) => reasons.push(reason),
         Exemption::None => {}
     }
     let group_configured = settings.enforcement_group.is_some();
     if user.mfa_active {
-        if in_enforcement_group || deny_in_effect {
+        // MFA is what matters; the group or the deny policy only catch its removal.
+        if in_enforcement_group || deny.in_effect {
             return (Status::Compliant, reasons);
         }
         reasons.push(if group_configured {
@@ -127,19 +151,26 @@ fn decide(
     if created.is_some_and(|c| now.signed_duration_since(c) < settings.grace_period) {
         return (Status::InGrace, reasons);
     }
-    if deny_in_effect {
+    if deny.in_effect && deny.canonical {
         return (Status::Enforced, reasons);
     }
     reasons.push(Reason::NoMfa);
     if group_configured && !in_enforcement_group {
         reasons.push(Reason::OutsideEnforcementGroup);
     }
+    if deny.in_effect {
+        // Held by a deny policy whose content is unknown: it holds nobody.
+        reasons.push(Reason::DenyPolicyNotCanonical);
+    }
     (Status::NonCompliant, reasons)
 }
 
 enum Exemption {
     None,
-    Active,
+    /// Exempt, until the end date when there is one.
+    Active {
+        until: Option<DateTime<Utc>>,
+    },
     /// Tagged exempt, but the exemption does not count: why.
     Void(Reason),
 }
@@ -157,8 +188,8 @@ fn exemption(iam: &IamUser, key: &str, now: DateTime<Utc>) -> Exemption {
         .get(EXEMPT_UNTIL_TAG)
         .map(|v| parse_until(v.trim()))
     {
-        None => Exemption::Active,
-        Some(Some(until)) if now < until => Exemption::Active,
+        None => Exemption::Active { until: None },
+        Some(Some(until)) if now < until => Exemption::Active { until: Some(until) },
         Some(Some(_)) => Exemption::Void(Reason::ExemptionExpired),
         // A typo must not grant a permanent exemption: void until the tag is fixed.
         Some(None) => Exemption::Void(Reason::ExemptionUntilInvalid),
@@ -616,13 +647,107 @@ mod tests {
             ),
         ];
         for (name, user, group, grace, status, reasons) in cases {
-            let finding = evaluate_user(&facts(&user), &groups(), &settings(group, grace), now());
+            let finding = evaluate_user(
+                &facts(&user),
+                &groups(),
+                true,
+                &settings(group, grace),
+                now(),
+            );
             assert_eq!(
                 (finding.status, finding.reasons),
                 (status, reasons),
                 "case: {name}"
             );
         }
+    }
+
+    #[test]
+    fn a_deny_policy_that_is_not_canonical_holds_nobody() {
+        use Reason::*;
+        let console = U {
+            password: Some(true),
+            age_hours: 1000,
+            ..U::default()
+        };
+        // (name, user, expected status, expected reasons) with the deny policy not canonical.
+        let cases: Vec<(&str, U, Status, Vec<Reason>)> = vec![
+            (
+                "deny attached, no MFA: not enforced",
+                U {
+                    deny_on_user: true,
+                    ..console.clone()
+                },
+                Status::NonCompliant,
+                vec![NoMfa, OutsideEnforcementGroup, DenyPolicyNotCanonical],
+            ),
+            (
+                "in the enforcement group, no MFA: not enforced",
+                U {
+                    groups: &[GROUP],
+                    ..console.clone()
+                },
+                Status::NonCompliant,
+                vec![NoMfa, DenyPolicyNotCanonical],
+            ),
+            (
+                "nothing attached, no MFA: non-compliant as always",
+                console.clone(),
+                Status::NonCompliant,
+                vec![NoMfa, OutsideEnforcementGroup],
+            ),
+            (
+                "MFA in the group: MFA is what counts",
+                U {
+                    mfa: true,
+                    groups: &[GROUP],
+                    ..console.clone()
+                },
+                Status::Compliant,
+                vec![],
+            ),
+        ];
+        for (name, user, status, reasons) in cases {
+            let f = evaluate_user(&facts(&user), &groups(), false, &settings(true, "0"), now());
+            assert_eq!((f.status, f.reasons), (status, reasons), "case: {name}");
+        }
+    }
+
+    #[test]
+    fn an_exempt_finding_says_when_its_exemption_ends() {
+        let exempt = |tags: &'static [(&'static str, &'static str)]| {
+            let u = U {
+                password: Some(true),
+                age_hours: 1000,
+                tags,
+                ..U::default()
+            };
+            let f = evaluate_user(&facts(&u), &groups(), true, &settings(true, "0"), now());
+            (f.status, f.exempt_until)
+        };
+        assert_eq!(
+            exempt(&[("mfa-enforcer:exempt", "true")]),
+            (Status::Exempt, None)
+        );
+        assert_eq!(
+            exempt(&[
+                ("mfa-enforcer:exempt", "true"),
+                (EXEMPT_UNTIL_TAG, "2026-06-30")
+            ]),
+            (
+                Status::Exempt,
+                Some(Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap())
+            )
+        );
+        // Expired: no longer exempt, and no end date to show.
+        assert_eq!(
+            exempt(&[
+                ("mfa-enforcer:exempt", "true"),
+                (EXEMPT_UNTIL_TAG, "2026-01-01")
+            ])
+            .1,
+            None
+        );
     }
 
     #[test]
@@ -633,7 +758,7 @@ mod tests {
             deny_on_user: true,
             ..U::default()
         };
-        let f = evaluate_user(&facts(&u), &groups(), &settings(true, "0"), now());
+        let f = evaluate_user(&facts(&u), &groups(), true, &settings(true, "0"), now());
         assert_eq!(
             f.facts,
             FindingFacts {
@@ -667,6 +792,7 @@ mod tests {
                 }),
             ],
             groups: groups(),
+            deny_policy_canonical: true,
             ..AccountSnapshot::default()
         };
         let findings = evaluate(&snapshot, &settings(true, "0"), now());

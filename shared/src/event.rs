@@ -5,6 +5,7 @@
 //! calls and event names we do not handle are ignored; a payload that is not a CloudTrail IAM
 //! event at all is an error that says what it is instead.
 
+use crate::evaluate::EXEMPT_UNTIL_TAG;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -130,6 +131,26 @@ impl IgnoreReason {
     }
 }
 
+/// A tag key and the value an event set it to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagValue {
+    /// The key.
+    pub key: String,
+    /// The value set.
+    pub value: String,
+}
+
+/// A change to a user's exemption tags (`EXEMPT_TAG_KEY`, `mfa-enforcer:exempt-until`), as the
+/// event states it. Every such change is announced, whoever made it: exemptions are audit
+/// events, and moving or removing an end date makes a temporary exemption permanent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExemptionChange {
+    /// Exemption tags set, with their new values (`TagUser`, `CreateUser`).
+    pub set: Vec<TagValue>,
+    /// Exemption tags removed (`UntagUser`).
+    pub removed: Vec<String>,
+}
+
 /// What an event leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -139,8 +160,8 @@ pub enum Target {
     Users {
         /// The users named by the event.
         users: Vec<String>,
-        /// The user was just tagged exempt: announce it, always.
-        exemption_granted: bool,
+        /// The event changed the user's exemption tags: announce it, always.
+        exemption: Option<ExemptionChange>,
     },
     /// Re-evaluate the members of a group (the deny policy was detached from it, or it was
     /// deleted).
@@ -218,6 +239,11 @@ fn show(v: Option<&str>) -> String {
 
 /// Decides what an event leads to.
 ///
+/// Calls made by the enforcer's own roles are ignored (`own_call`: its writes never loop
+/// back), except the ones that concern enforcement itself, which are always re-checked
+/// whoever made them: the deny policy's versions written or its default changed, the deny
+/// policy detached, exemption tags changed. Re-checking is idempotent, so it cannot loop.
+///
 /// Fails with [`EventError::Malformed`] when a handled event lacks the request parameter that
 /// names its subject (a user, a group, a policy).
 pub fn target(event: &IamEvent, context: &Context) -> Result<Target, EventError> {
@@ -231,11 +257,28 @@ pub fn target(event: &IamEvent, context: &Context) -> Result<Target, EventError>
     {
         return Ok(Target::Ignore(IgnoreReason::OtherAccount));
     }
-    if let Some(role) = &event.caller.role_arn {
-        if context.own_role_arns.contains(role) {
-            return Ok(Target::Ignore(IgnoreReason::OwnCall));
-        }
+    let own_call = event
+        .caller
+        .role_arn
+        .as_ref()
+        .is_some_and(|role| context.own_role_arns.contains(role));
+    match classify(event, context) {
+        Ok((_, Concern::Users)) | Err(_) if own_call => Ok(Target::Ignore(IgnoreReason::OwnCall)),
+        Ok((target, _)) => Ok(target),
+        Err(e) => Err(e),
     }
+}
+
+/// Whether an event concerns users only, or enforcement itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Concern {
+    /// Users' state: the enforcer's own calls of this kind are its remediations.
+    Users,
+    /// The deny policy or an exemption: re-checked whoever called.
+    Enforcement,
+}
+
+fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), EventError> {
     let param = |key: &str| {
         event
             .request
@@ -247,18 +290,50 @@ pub fn target(event: &IamEvent, context: &Context) -> Result<Target, EventError>
                 problem: format!("requestParameters.{key} is missing"),
             })
     };
-    let users = |users: Vec<String>| Target::Users {
-        users,
-        exemption_granted: false,
+    let users = |users: Vec<String>| {
+        (
+            Target::Users {
+                users,
+                exemption: None,
+            },
+            Concern::Users,
+        )
+    };
+    let with_exemption = |user: String, change: ExemptionChange| {
+        let changed = !change.set.is_empty() || !change.removed.is_empty();
+        (
+            Target::Users {
+                users: vec![user],
+                exemption: changed.then_some(change),
+            },
+            if changed {
+                Concern::Enforcement
+            } else {
+                Concern::Users
+            },
+        )
     };
     let is_deny = |arn: &str| arn == context.deny_policy_arn;
+    let exemption_keys = [context.exempt_tag_key.as_str(), EXEMPT_UNTIL_TAG];
     Ok(match event.name.as_str() {
-        "CreateUser"
-        | "CreateLoginProfile"
-        | "UpdateLoginProfile"
-        | "AddUserToGroup"
-        | "RemoveUserFromGroup"
-        | "UntagUser" => users(vec![param("userName")?]),
+        "CreateLoginProfile" | "UpdateLoginProfile" | "AddUserToGroup" | "RemoveUserFromGroup" => {
+            users(vec![param("userName")?])
+        }
+        // A user created with tags: an exemption may be born with the user.
+        "CreateUser" | "TagUser" => with_exemption(
+            param("userName")?,
+            ExemptionChange {
+                set: tags_set(&event.request, &exemption_keys),
+                removed: Vec::new(),
+            },
+        ),
+        "UntagUser" => with_exemption(
+            param("userName")?,
+            ExemptionChange {
+                set: Vec::new(),
+                removed: tag_keys_removed(&event.request, &exemption_keys),
+            },
+        ),
         // Since 2023 these two may omit userName: the caller acts on themselves.
         "DeactivateMFADevice" | "EnableMFADevice" => users(vec![user_or_caller(event)?]),
         // The request names only the device; by convention (and in the console) a virtual
@@ -270,34 +345,36 @@ pub fn target(event: &IamEvent, context: &Context) -> Result<Target, EventError>
         }
         "DetachUserPolicy" => {
             if !is_deny(&param("policyArn")?) {
-                return Ok(Target::Ignore(IgnoreReason::OtherPolicy));
+                return Ok((Target::Ignore(IgnoreReason::OtherPolicy), Concern::Users));
             }
-            users(vec![param("userName")?])
+            (users(vec![param("userName")?]).0, Concern::Enforcement)
         }
-        "TagUser" => Target::Users {
-            users: vec![param("userName")?],
-            exemption_granted: tags_exempt(&event.request, &context.exempt_tag_key),
-        },
         "DetachGroupPolicy" => {
             if !is_deny(&param("policyArn")?) {
-                return Ok(Target::Ignore(IgnoreReason::OtherPolicy));
+                return Ok((Target::Ignore(IgnoreReason::OtherPolicy), Concern::Users));
             }
+            (
+                Target::GroupMembers {
+                    group: param("groupName")?,
+                    deleted: false,
+                },
+                Concern::Enforcement,
+            )
+        }
+        "DeleteGroup" => (
             Target::GroupMembers {
                 group: param("groupName")?,
-                deleted: false,
-            }
-        }
-        "DeleteGroup" => Target::GroupMembers {
-            group: param("groupName")?,
-            deleted: true,
-        },
+                deleted: true,
+            },
+            Concern::Users,
+        ),
         "CreatePolicyVersion" | "SetDefaultPolicyVersion" | "DeletePolicyVersion" => {
             if !is_deny(&param("policyArn")?) {
-                return Ok(Target::Ignore(IgnoreReason::OtherPolicy));
+                return Ok((Target::Ignore(IgnoreReason::OtherPolicy), Concern::Users));
             }
-            Target::DenyPolicy
+            (Target::DenyPolicy, Concern::Enforcement)
         }
-        _ => Target::Ignore(IgnoreReason::UnhandledEvent),
+        _ => (Target::Ignore(IgnoreReason::UnhandledEvent), Concern::Users),
     })
 }
 
@@ -315,24 +392,41 @@ fn user_or_caller(event: &IamEvent) -> Result<String, EventError> {
         })
 }
 
-/// Whether a TagUser request sets the exemption tag to `true` (CloudTrail writes the tags as
-/// `[{"key": ..., "value": ...}]`).
-fn tags_exempt(request: &Value, exempt_tag_key: &str) -> bool {
+/// The tags among `keys` that a TagUser or CreateUser request sets, with their values
+/// (CloudTrail writes the tags as `[{"key": ..., "value": ...}]`; the API's `Key`/`Value` are
+/// accepted too).
+fn tags_set(request: &Value, keys: &[&str]) -> Vec<TagValue> {
     request
         .get("tags")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .any(|tag| {
-            // CloudTrail writes `key`/`value`; accept the API's `Key`/`Value` too.
+        .filter_map(|tag| {
             let get = |lower: &str, upper: &str| {
                 tag.get(lower)
                     .or_else(|| tag.get(upper))
                     .and_then(Value::as_str)
             };
-            get("key", "Key") == Some(exempt_tag_key)
-                && get("value", "Value").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+            let key = get("key", "Key")?;
+            keys.contains(&key).then(|| TagValue {
+                key: key.to_string(),
+                value: get("value", "Value").unwrap_or_default().to_string(),
+            })
         })
+        .collect()
+}
+
+/// The keys among `keys` that an UntagUser request removes (`tagKeys`).
+fn tag_keys_removed(request: &Value, keys: &[&str]) -> Vec<String> {
+    request
+        .get("tagKeys")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|key| keys.contains(key))
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -379,7 +473,23 @@ mod tests {
     fn users(names: &[&str]) -> Target {
         Target::Users {
             users: names.iter().map(|n| n.to_string()).collect(),
-            exemption_granted: false,
+            exemption: None,
+        }
+    }
+
+    fn exemption(set: &[(&str, &str)], removed: &[&str]) -> Target {
+        Target::Users {
+            users: vec!["bob".into()],
+            exemption: Some(ExemptionChange {
+                set: set
+                    .iter()
+                    .map(|(k, v)| TagValue {
+                        key: k.to_string(),
+                        value: v.to_string(),
+                    })
+                    .collect(),
+                removed: removed.iter().map(|k| k.to_string()).collect(),
+            }),
         }
     }
 
@@ -445,20 +555,33 @@ mod tests {
             (
                 "TagUser",
                 json!({"userName": "bob", "tags": [{"key": "mfa-enforcer:exempt", "value": "TRUE"}]}),
-                Target::Users {
-                    users: vec!["bob".into()],
-                    exemption_granted: true,
-                },
+                exemption(&[("mfa-enforcer:exempt", "TRUE")], &[]),
             ),
+            // Every change to an exemption tag is news, even one that ends an exemption.
             (
                 "TagUser",
                 json!({"userName": "bob", "tags": [{"key": "mfa-enforcer:exempt", "value": "false"}]}),
-                users(&["bob"]),
+                exemption(&[("mfa-enforcer:exempt", "false")], &[]),
+            ),
+            (
+                "TagUser",
+                json!({"userName": "bob", "tags": [{"key": "team", "value": "x"}, {"Key": "mfa-enforcer:exempt-until", "Value": "9999-12-31"}]}),
+                exemption(&[("mfa-enforcer:exempt-until", "9999-12-31")], &[]),
             ),
             (
                 "UntagUser",
-                json!({"userName": "bob", "tagKeys": ["mfa-enforcer:exempt"]}),
+                json!({"userName": "bob", "tagKeys": ["mfa-enforcer:exempt-until", "team"]}),
+                exemption(&[], &["mfa-enforcer:exempt-until"]),
+            ),
+            (
+                "UntagUser",
+                json!({"userName": "bob", "tagKeys": ["team"]}),
                 users(&["bob"]),
+            ),
+            (
+                "CreateUser",
+                json!({"userName": "bob", "tags": [{"key": "mfa-enforcer:exempt", "value": "true"}]}),
+                exemption(&[("mfa-enforcer:exempt", "true")], &[]),
             ),
             (
                 "DetachGroupPolicy",
@@ -561,6 +684,68 @@ mod tests {
         own["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
             json!("arn:aws:iam::123456789012:role/Admin");
         assert_eq!(target_of(&own), users(&["bob"]));
+
+        // Whoever calls, what concerns enforcement itself is always re-checked: policy events
+        // and detaching the deny policy (the enforcer's own restore is idempotent, so its
+        // events cannot loop), and exemption tags (the enforcer's role may only write
+        // mfa-enforcer:notified-* tags; if it ever wrote another, someone must hear).
+        let ours = |name: &str, request: Value| {
+            let mut e = envelope(name, request);
+            e["detail"]["userIdentity"] = json!({
+                "type": "AssumedRole",
+                "arn": "arn:aws:sts::123456789012:assumed-role/mfa-enforcer/iam-events",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": ROLE}}
+            });
+            target_of(&e)
+        };
+        for name in [
+            "CreatePolicyVersion",
+            "SetDefaultPolicyVersion",
+            "DeletePolicyVersion",
+        ] {
+            assert_eq!(
+                ours(name, json!({"policyArn": DENY, "versionId": "v1"})),
+                Target::DenyPolicy,
+                "{name}"
+            );
+        }
+        assert_eq!(
+            ours(
+                "DetachUserPolicy",
+                json!({"userName": "bob", "policyArn": DENY})
+            ),
+            users(&["bob"])
+        );
+        assert_eq!(
+            ours(
+                "DetachGroupPolicy",
+                json!({"groupName": "G", "policyArn": DENY})
+            ),
+            Target::GroupMembers {
+                group: "G".into(),
+                deleted: false
+            }
+        );
+        assert_eq!(
+            ours(
+                "TagUser",
+                json!({"userName": "bob", "tags": [{"key": "mfa-enforcer:exempt", "value": "true"}]})
+            ),
+            exemption(&[("mfa-enforcer:exempt", "true")], &[])
+        );
+        // Its notice memory is its own business.
+        assert_eq!(
+            ours(
+                "TagUser",
+                json!({"userName": "bob", "tags": [{"key": "mfa-enforcer:notified-status", "value": "enforced"}]})
+            ),
+            Target::Ignore(IgnoreReason::OwnCall)
+        );
+        // An own call missing what it names is still only ours, not an error.
+        assert_eq!(
+            ours("AddUserToGroup", json!({})),
+            Target::Ignore(IgnoreReason::OwnCall)
+        );
 
         // Without a known account or role, nothing is filtered on them.
         let open = Context {

@@ -75,6 +75,9 @@ pub enum Reason {
     UserDeleted,
     /// The root user's password state is unknown; treated as having one.
     RootPasswordUnknown,
+    /// The deny policy attached to the user is not a canonical document, so it holds nobody:
+    /// the user would otherwise be `enforced`.
+    DenyPolicyNotCanonical,
 }
 
 impl Reason {
@@ -89,6 +92,7 @@ impl Reason {
             Reason::ExemptionUntilInvalid => "exemption_until_invalid",
             Reason::UserDeleted => "user_deleted",
             Reason::RootPasswordUnknown => "root_password_unknown",
+            Reason::DenyPolicyNotCanonical => "deny_policy_not_canonical",
         }
     }
 }
@@ -107,11 +111,6 @@ pub enum ActionKind {
     AttachDenyPolicy,
     /// Add the user to the enforcement group (`iam:AddUserToGroup`).
     AddToEnforcementGroup,
-    /// Make the canonical document the deny policy's default version again: an existing
-    /// canonical version made default (`iam:SetDefaultPolicyVersion`), or a new one
-    /// (`iam:CreatePolicyVersion`, after `iam:DeletePolicyVersion` of the oldest when IAM's
-    /// limit of five versions is reached).
-    RestoreDenyPolicy,
 }
 
 impl ActionKind {
@@ -120,7 +119,6 @@ impl ActionKind {
         match self {
             ActionKind::AttachDenyPolicy => "attach_deny_policy",
             ActionKind::AddToEnforcementGroup => "add_to_enforcement_group",
-            ActionKind::RestoreDenyPolicy => "restore_deny_policy",
         }
     }
 }
@@ -205,6 +203,10 @@ pub struct Finding {
     pub password_enabled: Option<bool>,
     /// The user's groups.
     pub groups: Vec<String>,
+    /// For an `exempt` user: when the exemption ends (`mfa-enforcer:exempt-until`), or
+    /// `null` for an exemption without an end date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exempt_until: Option<chrono::DateTime<chrono::Utc>>,
     /// Remediations planned or made for this user.
     pub actions: Vec<Action>,
     /// Facts the plan needs that the report does not show.

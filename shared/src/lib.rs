@@ -14,7 +14,10 @@
 //! - [`event`]: CloudTrail IAM events -> whom to look at again (pure).
 //! - [`plan`]: findings -> actions, and the blast-radius guard (pure).
 //! - [`finding`]: the vocabulary (status, reason, action, outcome) as JSON spells it.
-//! - [`policy`]: the deny-without-MFA policy document, the one source of truth.
+//! - [`policy`]: the deny-without-MFA policy document, the one source of truth, every released
+//!   document, and (`policy::restore`) how a changed deny policy is repaired without writing one.
+//! - [`deny_check`]: the deny policy read before any run relies on it, and repaired.
+//! - [`scp`]: the service control policy that prevents tampering up front.
 //! - [`notices`]: who is told about their own status, and when reminded (pure).
 //! - [`notify`]: notification rendering (pure).
 //! - [`run_report`]: the JSON report of a run and its verdict.
@@ -29,6 +32,7 @@
 //! The pure modules take values and return values: no SDK types, no environment, no clock.
 
 pub mod aws;
+pub mod deny_check;
 pub mod engine;
 pub mod evaluate;
 pub mod event;
@@ -43,5 +47,6 @@ pub mod policy;
 pub mod ports;
 pub mod report;
 pub mod run_report;
+pub mod scp;
 pub mod settings;
 pub mod snapshot;

@@ -4,9 +4,9 @@
 //! person reads in a mail client, and a JSON form for machines; subscribers route on the
 //! attributes with SNS filter policies.
 
-use crate::event::IamEvent;
-use crate::finding::{Action, Finding, Status};
-use crate::run_report::RunReport;
+use crate::event::{ExemptionChange, IamEvent};
+use crate::finding::{Finding, Outcome, Status};
+use crate::run_report::{DenyPolicyCheck, RunReport};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -41,10 +41,16 @@ pub struct Notification {
     pub attributes: BTreeMap<String, String>,
 }
 
-/// Whether a run is worth a summary: something is non-compliant, or something changed or failed.
+/// Whether a run is worth a summary: something is non-compliant, something changed or failed,
+/// or (a whole-account run) some user is exempt: a stack without the event function would
+/// otherwise never show an exemption to anyone.
 pub fn run_summary_due(report: &RunReport) -> bool {
     let s = &report.summary;
-    s.non_compliant > 0 || s.actions_applied > 0 || s.actions_failed > 0 || s.guard_tripped
+    s.non_compliant > 0
+        || s.actions_applied > 0
+        || s.actions_failed > 0
+        || s.guard_tripped
+        || (s.exempt > 0 && report.event.is_none())
 }
 
 /// Severity of a run: `critical` when something failed or the guard tripped, `warning` when
@@ -75,6 +81,9 @@ pub fn run_summary(report: &RunReport) -> Notification {
             parts.push(format!("{} failed", s.actions_failed));
         }
         parts.push(format!("{} non-compliant", s.non_compliant));
+        if s.exempt > 0 {
+            parts.push(format!("{} exempt", s.exempt));
+        }
         parts.join(", ")
     };
     let subject = truncate(
@@ -95,6 +104,9 @@ pub fn run_summary(report: &RunReport) -> Notification {
     );
     if let Some(t) = report.report_generated_at {
         let _ = writeln!(text, "Credential report generated at {}.", t.to_rfc3339());
+    }
+    if let Some(check) = &report.deny_policy {
+        let _ = writeln!(text, "\n{}", deny_policy_line(check));
     }
     let _ = writeln!(text, "\nUsers by status:");
     for status in Status::ALL {
@@ -161,12 +173,48 @@ pub fn run_summary(report: &RunReport) -> Notification {
         }
     }
 
+    let exempt: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Exempt)
+        .collect();
+    let exempt_listed = &exempt[..exempt.len().min(MAX_LISTED_USERS)];
+    if !exempt_listed.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nExempt users (never denied; review that each is intended):"
+        );
+        for f in exempt_listed {
+            let _ = writeln!(text, "  {}: exempt {}", f.user, until_words(f));
+        }
+        if exempt.len() > exempt_listed.len() {
+            let _ = writeln!(
+                text,
+                "  ... and {} more, not listed here.",
+                exempt.len() - exempt_listed.len()
+            );
+        }
+    }
+
     let json = json!({
         "event_type": RUN_SUMMARY,
         "account_id": report.account_id,
         "generated_at": report.generated_at,
         "report_generated_at": report.report_generated_at,
         "dry_run": report.dry_run,
+        "deny_policy": report.deny_policy.as_ref().map(|c| json!({
+            "arn": c.arn,
+            "default_version": c.default_version,
+            "canonical": c.canonical,
+            "release": c.release,
+            "redeploy_recommended": c.redeploy_recommended,
+            "outcome": c.outcome,
+        })),
+        "exempt": exempt_listed.iter().map(|f| json!({
+            "user": f.user,
+            "exempt_until": f.exempt_until,
+        })).collect::<Vec<_>>(),
+        "exempt_not_listed": exempt.len() - exempt_listed.len(),
         "summary": s,
         "non_compliant": listed.iter().map(|f| json!({
             "user": f.user,
@@ -194,23 +242,26 @@ pub fn run_summary(report: &RunReport) -> Notification {
     }
 }
 
-/// Something an event run announces whatever else it found: changes to who is exempt and
-/// tampering with what keeps users behind MFA.
+/// Something a run announces whatever else it found: changes to who is exempt, tampering
+/// with what keeps users behind MFA, and its own failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alert<'a> {
-    /// A user was tagged exempt. Allowed, always announced: exemptions are audit events.
-    ExemptionGranted {
+    /// A user's exemption tags changed (set, moved, removed). Allowed, always announced:
+    /// exemptions are audit events.
+    ExemptionChanged {
         /// The user.
         user: &'a str,
+        /// What the event changed.
+        change: &'a ExemptionChange,
+        /// The user as the run found them afterwards (their status says whether they are
+        /// exempt now, and until when), when they exist.
+        finding: Option<&'a Finding>,
     },
-    /// The deny policy's default version is not the canonical document.
+    /// The deny policy's default version is not canonical, or a version that is not canonical
+    /// had to be removed.
     DenyPolicyChanged {
-        /// The deny policy.
-        policy_arn: &'a str,
-        /// The default version found.
-        found_version: &'a str,
-        /// What the run did about it (`restore_deny_policy`, with its outcome).
-        action: Option<&'a Action>,
+        /// What the run found and did.
+        check: &'a DenyPolicyCheck,
     },
     /// The enforcement group was deleted.
     EnforcementGroupDeleted {
@@ -233,11 +284,15 @@ pub enum Alert<'a> {
     RootWithoutMfa,
 }
 
+/// A deleted version's document is quoted up to this many characters in an alert's text (the
+/// JSON form carries it whole: a managed policy is at most 6,144 characters).
+const MAX_DOCUMENT_CHARS: usize = 2_000;
+
 impl Alert<'_> {
     /// The `event_type` attribute and the notification record's `kind`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Alert::ExemptionGranted { .. } => "exemption_granted",
+            Alert::ExemptionChanged { .. } => "exemption_changed",
             Alert::DenyPolicyChanged { .. } => "deny_policy_changed",
             Alert::EnforcementGroupDeleted { .. } => "enforcement_group_deleted",
             Alert::GuardTripped { .. } => "guard_tripped",
@@ -248,27 +303,34 @@ impl Alert<'_> {
 
     fn severity(&self) -> &'static str {
         match self {
-            Alert::ExemptionGranted { .. } => "warning",
+            Alert::ExemptionChanged { .. } => "warning",
             _ => "critical",
         }
     }
 
     fn headline(&self) -> String {
         match self {
-            Alert::ExemptionGranted { user } => format!("{user} exempted from MFA"),
-            Alert::DenyPolicyChanged {
-                found_version,
-                action,
-                ..
-            } => match action.map(|a| a.outcome) {
-                Some(crate::finding::Outcome::Applied) => {
-                    format!("deny policy changed ({found_version}), restored")
+            Alert::ExemptionChanged { user, finding, .. } => {
+                match finding.filter(|f| f.status == Status::Exempt) {
+                    Some(f) => format!("{user} exempt from MFA {}", until_words(f)),
+                    None => format!("{user}'s MFA exemption changed"),
                 }
-                Some(crate::finding::Outcome::Failed) => {
-                    format!("deny policy changed ({found_version}), RESTORE FAILED")
+            }
+            Alert::DenyPolicyChanged { check } => {
+                let found = &check.default_version;
+                match (check.canonical, check.outcome) {
+                    (true, Outcome::Applied) => "non-canonical deny policy version removed".into(),
+                    (true, _) => "non-canonical deny policy version found".into(),
+                    (false, Outcome::Applied) => format!("deny policy changed ({found}), restored"),
+                    (false, Outcome::Failed) => {
+                        format!("deny policy changed ({found}), RESTORE FAILED")
+                    }
+                    (false, Outcome::Skipped) => {
+                        format!("deny policy changed ({found}), NO CANONICAL VERSION LEFT")
+                    }
+                    (false, _) => format!("deny policy changed ({found}), not restored (dry run)"),
                 }
-                _ => format!("deny policy changed ({found_version}), not restored (dry run)"),
-            },
+            }
             Alert::EnforcementGroupDeleted { group } => {
                 format!("enforcement group {group} deleted")
             }
@@ -281,6 +343,32 @@ impl Alert<'_> {
             }
             Alert::RootWithoutMfa => "root user has no MFA".to_string(),
         }
+    }
+}
+
+/// One line on the deny policy for a run summary.
+fn deny_policy_line(check: &DenyPolicyCheck) -> String {
+    let head = format!("Deny policy {} ({})", check.arn, check.default_version);
+    match (&check.release, check.redeploy_recommended) {
+        (Some(release), false) => format!("{head}: canonical (release {release})."),
+        (Some(release), true) => format!(
+            "{head}: canonical (release {release}); release {} has a newer document: redeploy the stack.",
+            check.newest_release
+        ),
+        (None, _) => format!(
+            "{head}: NOT CANONICAL; nobody counts as enforced and nothing was attached (see the deny_policy_changed alert)."
+        ),
+    }
+}
+
+/// "until 2026-07-01T00:00:00Z" or "with no end date".
+fn until_words(finding: &Finding) -> String {
+    match finding.exempt_until {
+        Some(t) => format!(
+            "until {}",
+            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+        None => "with no end date".to_string(),
     }
 }
 
@@ -307,42 +395,46 @@ pub fn alert(account_id: &str, event: Option<&IamEvent>, alert: &Alert<'_>) -> N
         "event": event,
     });
     match alert {
-        Alert::ExemptionGranted { user } => {
-            let _ = writeln!(
-                text,
-                "\n{user} is now exempt: mfa-enforcer will not deny them without MFA. \
-                 If that is not intended, remove the tag; an mfa-enforcer:exempt-until date limits it."
-            );
-            json["user"] = json!(user);
-        }
-        Alert::DenyPolicyChanged {
-            policy_arn,
-            found_version,
-            action,
+        Alert::ExemptionChanged {
+            user,
+            change,
+            finding,
         } => {
-            let _ = writeln!(
-                text,
-                "\nThe default version of {policy_arn} ({found_version}) is not the canonical deny-without-MFA document."
-            );
-            if let Some(a) = action {
-                let _ = writeln!(
-                    text,
-                    "Action: {} {}{}{}.",
-                    a.kind,
-                    a.outcome,
-                    a.detail
-                        .as_deref()
-                        .map(|d| format!(" ({d})"))
-                        .unwrap_or_default(),
-                    a.error
-                        .as_deref()
-                        .map(|e| format!(": {}", truncate(e, MAX_ERROR_CHARS)))
-                        .unwrap_or_default()
-                );
+            for tag in &change.set {
+                let _ = writeln!(text, "\nTag {} set to {:?} on {user}.", tag.key, tag.value);
             }
-            json["policy_arn"] = json!(policy_arn);
-            json["found_version"] = json!(found_version);
-            json["action"] = json!(action);
+            for key in &change.removed {
+                let _ = writeln!(text, "\nTag {key} removed from {user}.");
+            }
+            let now = match finding {
+                Some(f) if f.status == Status::Exempt => format!(
+                    "{user} is now exempt {}: mfa-enforcer will not deny them without MFA. \
+                     If that is not intended, remove the tag; an mfa-enforcer:exempt-until date limits it.",
+                    until_words(f)
+                ),
+                Some(f) => format!(
+                    "{user} is not exempt now (status {}{}).",
+                    f.status,
+                    if f.reasons.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ": {}",
+                            f.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                        )
+                    }
+                ),
+                None => format!("{user} was not found."),
+            };
+            let _ = writeln!(text, "\n{now}");
+            json["user"] = json!(user);
+            json["change"] = json!(change);
+            json["status"] = json!(finding.map(|f| f.status));
+            json["exempt_until"] = json!(finding.and_then(|f| f.exempt_until));
+        }
+        Alert::DenyPolicyChanged { check } => {
+            render_deny_policy(&mut text, check);
+            json["deny_policy"] = json!(check);
         }
         Alert::EnforcementGroupDeleted { group } => {
             let _ = writeln!(
@@ -402,6 +494,64 @@ pub fn alert(account_id: &str, event: Option<&IamEvent>, alert: &Alert<'_>) -> N
         text,
         json,
         attributes,
+    }
+}
+
+fn render_deny_policy(text: &mut String, check: &DenyPolicyCheck) {
+    let arn = &check.arn;
+    let found = &check.default_version;
+    if check.canonical {
+        let _ = writeln!(
+            text,
+            "\nThe default version of {arn} ({found}) is canonical, but the policy had versions that are not."
+        );
+    } else {
+        let _ = writeln!(
+            text,
+            "\nThe default version of {arn} ({found}) is not a canonical deny-without-MFA document{}. \
+             Until it is, no user counts as enforced and nothing is attached to anyone.",
+            check
+                .document_error
+                .as_deref()
+                .map(|e| format!(" ({})", truncate(e, MAX_ERROR_CHARS)))
+                .unwrap_or_default()
+        );
+    }
+    for action in &check.actions {
+        let _ = writeln!(
+            text,
+            "Action: {} {} {}{}.",
+            action.kind.as_str(),
+            action.version,
+            action.outcome,
+            action
+                .error
+                .as_deref()
+                .map(|e| format!(": {}", truncate(e, MAX_ERROR_CHARS)))
+                .unwrap_or_default()
+        );
+        if let Some(document) = &action.document {
+            let _ = writeln!(
+                text,
+                "Document of {}, kept for the investigation:\n{}",
+                action.version,
+                truncate(document, MAX_DOCUMENT_CHARS)
+            );
+        }
+    }
+    if !check.operator_commands.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nNo version of the policy holds a canonical document, and mfa-enforcer never writes one. \
+             With your own credentials, run:\n"
+        );
+        for command in &check.operator_commands {
+            let _ = writeln!(text, "  {command}");
+        }
+        let _ = writeln!(
+            text,
+            "\nRedeploying an unchanged stack would not restore it: CloudFormation sees nothing to change."
+        );
     }
 }
 
@@ -548,6 +698,7 @@ mod tests {
             mfa_active: false,
             password_enabled: Some(true),
             groups: vec![],
+            exempt_until: None,
             actions: outcome
                 .map(|o| Action {
                     kind: ActionKind::AttachDenyPolicy,
@@ -691,6 +842,13 @@ mod tests {
     #[test]
     fn alerts_name_the_problem_and_are_critical_or_warning() {
         let failures = vec![("carol".to_string(), "AccessDenied".to_string())];
+        let change = ExemptionChange {
+            set: vec![],
+            removed: vec!["mfa-enforcer:exempt-until".into()],
+        };
+        let mut erin = report(None, false, false).findings.remove(0);
+        erin.user = "erin".into();
+        erin.status = Status::Exempt;
         let cases = [
             (
                 Alert::GuardTripped {
@@ -716,10 +874,14 @@ mod tests {
                 "root user has no MFA",
             ),
             (
-                Alert::ExemptionGranted { user: "erin" },
-                "exemption_granted",
+                Alert::ExemptionChanged {
+                    user: "erin",
+                    change: &change,
+                    finding: Some(&erin),
+                },
+                "exemption_changed",
                 "warning",
-                "erin exempted from MFA",
+                "erin exempt from MFA with no end date",
             ),
         ];
         for (a, kind, severity, headline) in cases {
@@ -738,6 +900,107 @@ mod tests {
         );
         assert!(n.text.contains("carol: AccessDenied"), "{}", n.text);
         assert_eq!(n.json["failures"][0]["user"], "carol");
+    }
+
+    #[test]
+    fn an_exemption_change_says_what_changed_and_where_the_user_stands_now() {
+        let mut erin = report(None, false, false).findings.remove(0);
+        erin.user = "erin".into();
+        erin.status = Status::Exempt;
+        erin.exempt_until = Some(Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap());
+        let change = ExemptionChange {
+            set: vec![crate::event::TagValue {
+                key: "mfa-enforcer:exempt-until".into(),
+                value: "9999-12-30".into(),
+            }],
+            removed: vec![],
+        };
+        let n = alert(
+            "123456789012",
+            None,
+            &Alert::ExemptionChanged {
+                user: "erin",
+                change: &change,
+                finding: Some(&erin),
+            },
+        );
+        assert_eq!(
+            n.subject,
+            "MFA enforcer 123456789012: erin exempt from MFA until 9999-12-31T00:00:00Z"
+        );
+        assert!(
+            n.text
+                .contains("Tag mfa-enforcer:exempt-until set to \"9999-12-30\" on erin."),
+            "{}",
+            n.text
+        );
+        assert_eq!(n.json["change"]["set"][0]["value"], "9999-12-30");
+        assert_eq!(n.json["status"], "exempt");
+
+        // Removing the exemption is news too, with where the user stands now.
+        let mut carol = report(Some(Outcome::Applied), false, false)
+            .findings
+            .remove(0);
+        carol.status = Status::NonCompliant;
+        let removed = ExemptionChange {
+            set: vec![],
+            removed: vec!["mfa-enforcer:exempt".into()],
+        };
+        let n = alert(
+            "123456789012",
+            None,
+            &Alert::ExemptionChanged {
+                user: "carol",
+                change: &removed,
+                finding: Some(&carol),
+            },
+        );
+        assert_eq!(
+            n.subject,
+            "MFA enforcer 123456789012: carol's MFA exemption changed"
+        );
+        assert!(n
+            .text
+            .contains("Tag mfa-enforcer:exempt removed from carol."));
+        assert!(
+            n.text
+                .contains("carol is not exempt now (status non_compliant: no_mfa)."),
+            "{}",
+            n.text
+        );
+    }
+
+    #[test]
+    fn a_run_summary_lists_exempt_users_and_the_deny_policy() {
+        let mut r = report(None, false, false);
+        let mut erin = r.findings[0].clone();
+        erin.user = "erin".into();
+        erin.status = Status::Exempt;
+        erin.exempt_until = Some(Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap());
+        let mut frank = erin.clone();
+        frank.user = "frank".into();
+        frank.exempt_until = None;
+        r.findings = vec![erin, frank];
+        r.summary = Summary::count(&r.findings, None);
+        r.deny_policy = Some(crate::deny_check::judge(
+            "arn:aws:iam::123456789012:policy/D",
+            &crate::ports::DefaultPolicyVersion {
+                id: "v1".into(),
+                document: crate::policy::deny_policy_document().to_string(),
+            },
+        ));
+        assert!(run_summary_due(&r), "exempt users alone make a summary due");
+        let n = run_summary(&r);
+        for needle in [
+            "erin: exempt until 2026-07-01T00:00:00Z",
+            "frank: exempt with no end date",
+            "Deny policy arn:aws:iam::123456789012:policy/D (v1): canonical (release",
+        ] {
+            assert!(n.text.contains(needle), "{needle}\n{}", n.text);
+        }
+        assert_eq!(n.json["exempt"][1]["user"], "frank");
+        assert_eq!(n.json["exempt"][1]["exempt_until"], serde_json::Value::Null);
+        assert_eq!(n.json["deny_policy"]["canonical"], true);
     }
 
     #[test]

@@ -24,24 +24,30 @@ pub enum Read {
     GroupsWithPolicy,
     /// GetGroup: the members of a group named by an event.
     GroupMembers,
-    /// ListPolicyVersions + GetPolicyVersion: the deny policy's documents.
+    /// GetPolicy + GetPolicyVersion: the deny policy's default version, read by every run.
+    DenyPolicy,
+    /// ListPolicyVersions + GetPolicyVersion: every version of the deny policy, read to
+    /// repair it.
     PolicyVersions,
 }
 
 impl Read {
     /// Reads of a whole-account run.
-    pub const ACCOUNT: [Read; 4] = [
+    pub const ACCOUNT: [Read; 6] = [
         Read::CredentialReport,
         Read::AuthorizationDetails,
         Read::AccountSummary,
         Read::LiveUserState,
+        Read::DenyPolicy,
+        Read::PolicyVersions,
     ];
 
     /// Reads of an event run.
-    pub const EVENT: [Read; 4] = [
+    pub const EVENT: [Read; 5] = [
         Read::User,
         Read::GroupsWithPolicy,
         Read::GroupMembers,
+        Read::DenyPolicy,
         Read::PolicyVersions,
     ];
 
@@ -61,6 +67,7 @@ impl Read {
             ],
             Read::GroupsWithPolicy => &["iam:ListEntitiesForPolicy"],
             Read::GroupMembers => &["iam:GetGroup"],
+            Read::DenyPolicy => &["iam:GetPolicy", "iam:GetPolicyVersion"],
             Read::PolicyVersions => &["iam:ListPolicyVersions", "iam:GetPolicyVersion"],
         }
     }
@@ -71,13 +78,12 @@ pub fn action_permissions(kind: ActionKind) -> &'static [&'static str] {
     match kind {
         ActionKind::AttachDenyPolicy => &["iam:AttachUserPolicy"],
         ActionKind::AddToEnforcementGroup => &["iam:AddUserToGroup"],
-        ActionKind::RestoreDenyPolicy => &[
-            "iam:CreatePolicyVersion",
-            "iam:DeletePolicyVersion",
-            "iam:SetDefaultPolicyVersion",
-        ],
     }
 }
+
+/// The permissions repairing the deny policy needs: choosing among existing versions and
+/// deleting the others. Never `iam:CreatePolicyVersion`: the enforcer authors no policy.
+pub const POLICY_REPAIR: [&str; 2] = ["iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion"];
 
 /// The permission publishing a notification needs (`Publish` and `PublishBatch` alike).
 pub const PUBLISH: &str = "sns:Publish";
@@ -100,6 +106,7 @@ fn collect(reads: &[Read], actions: &[ActionKind]) -> Vec<&'static str> {
                 .flat_map(|a| action_permissions(*a).iter().copied()),
         )
         .chain([PUBLISH, NOTICE_MEMORY])
+        .chain(POLICY_REPAIR)
         .collect();
     all.sort_unstable();
     all.dedup();
@@ -113,17 +120,20 @@ pub fn scheduled_audit() -> Vec<&'static str> {
 
 /// Every permission an event run (iam-events) may use, sorted.
 pub fn iam_events() -> Vec<&'static str> {
-    let actions = [
-        USER_ACTIONS[0],
-        USER_ACTIONS[1],
-        ActionKind::RestoreDenyPolicy,
-    ];
-    collect(&Read::EVENT, &actions)
+    collect(&Read::EVENT, &USER_ACTIONS)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_role_may_author_policy_content() {
+        for list in [scheduled_audit(), iam_events()] {
+            assert!(!list.contains(&"iam:CreatePolicyVersion"), "{list:?}");
+            assert!(!list.contains(&"iam:CreatePolicy"), "{list:?}");
+        }
+    }
 
     #[test]
     fn scheduled_audit_needs_exactly_these() {
@@ -132,12 +142,17 @@ mod tests {
             [
                 "iam:AddUserToGroup",
                 "iam:AttachUserPolicy",
+                "iam:DeletePolicyVersion",
                 "iam:GenerateCredentialReport",
                 "iam:GetAccountAuthorizationDetails",
                 "iam:GetAccountSummary",
                 "iam:GetCredentialReport",
                 "iam:GetLoginProfile",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
                 "iam:ListMFADevices",
+                "iam:ListPolicyVersions",
+                "iam:SetDefaultPolicyVersion",
                 "iam:TagUser",
                 "sns:Publish",
             ]
@@ -151,10 +166,10 @@ mod tests {
             [
                 "iam:AddUserToGroup",
                 "iam:AttachUserPolicy",
-                "iam:CreatePolicyVersion",
                 "iam:DeletePolicyVersion",
                 "iam:GetGroup",
                 "iam:GetLoginProfile",
+                "iam:GetPolicy",
                 "iam:GetPolicyVersion",
                 "iam:GetUser",
                 "iam:ListAttachedUserPolicies",

@@ -11,6 +11,10 @@ use serde::Serialize;
 /// Detail of actions skipped because the guard tripped.
 pub const GUARD_TRIPPED: &str = "guard_tripped";
 
+/// Detail of actions skipped because the run found the deny policy's default version not
+/// canonical: attaching a policy whose content is unknown could grant anything.
+pub const DENY_POLICY_NOT_CANONICAL: &str = "deny_policy_not_canonical";
+
 /// The actions planned for one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserPlan {
@@ -62,9 +66,12 @@ impl Plan {
 
 /// Plans the remediation of every `non_compliant` IAM user.
 ///
+/// When the run found the deny policy not canonical (`deny_policy_canonical` false), every
+/// action that would write is `skipped` with detail `deny_policy_not_canonical`: the enforcement
+/// group carries the same policy, so neither attaching it nor adding to the group is safe.
 /// When more users would be written to than `MAX_ENFORCEMENTS_PER_RUN`, every planned action
 /// becomes `skipped` with detail `guard_tripped`: the plan is still reported, nothing is written.
-pub fn plan(findings: &[Finding], settings: &Settings) -> Plan {
+pub fn plan(findings: &[Finding], settings: &Settings, deny_policy_canonical: bool) -> Plan {
     let mut users: Vec<UserPlan> = findings
         .iter()
         .enumerate()
@@ -75,15 +82,13 @@ pub fn plan(findings: &[Finding], settings: &Settings) -> Plan {
             actions: actions_for(f, settings),
         })
         .collect();
+    if !deny_policy_canonical {
+        skip_planned(&mut users, DENY_POLICY_NOT_CANONICAL);
+    }
     let would_enforce = users.iter().filter(|u| u.writes()).count();
     let tripped = would_enforce > settings.max_enforcements_per_run;
     if tripped {
-        for action in users.iter_mut().flat_map(|u| &mut u.actions) {
-            if action.outcome == Outcome::Planned {
-                action.outcome = Outcome::Skipped;
-                action.detail = Some(GUARD_TRIPPED.to_string());
-            }
-        }
+        skip_planned(&mut users, GUARD_TRIPPED);
     }
     Plan {
         users,
@@ -92,6 +97,15 @@ pub fn plan(findings: &[Finding], settings: &Settings) -> Plan {
             would_enforce,
             tripped,
         },
+    }
+}
+
+fn skip_planned(users: &mut [UserPlan], detail: &str) {
+    for action in users.iter_mut().flat_map(|u| &mut u.actions) {
+        if action.outcome == Outcome::Planned {
+            action.outcome = Outcome::Skipped;
+            action.detail = Some(detail.to_string());
+        }
     }
 }
 
@@ -156,6 +170,7 @@ mod tests {
             mfa_active: false,
             password_enabled: Some(true),
             groups: vec![],
+            exempt_until: None,
             actions: vec![],
             facts,
         }
@@ -179,7 +194,7 @@ mod tests {
                 },
             )])
             .collect();
-        let plan = plan(&findings, &settings("attach-policy", "20"));
+        let plan = plan(&findings, &settings("attach-policy", "20"), true);
         let users: Vec<&str> = plan.users.iter().map(|u| u.user.as_str()).collect();
         assert_eq!(users, ["non_compliant"]);
         assert_eq!(plan.users[0].finding, 5);
@@ -243,6 +258,7 @@ mod tests {
             let p = plan(
                 &[finding("u", Status::NonCompliant, facts.clone())],
                 &settings(remediation, "20"),
+                true,
             );
             assert_eq!(
                 kinds_and_outcomes(&p.users[0]),
@@ -253,6 +269,7 @@ mod tests {
         let p = plan(
             &[finding("u", Status::NonCompliant, none)],
             &settings("both", "20"),
+            true,
         );
         assert_eq!(p.users[0].actions[0].target, DENY);
         assert_eq!(p.users[0].actions[1].target, "MFAEnforced");
@@ -278,7 +295,7 @@ mod tests {
             (1, 0, true),
             (50, 20, true),
         ] {
-            let p = plan(&users(n), &settings("both", &limit.to_string()));
+            let p = plan(&users(n), &settings("both", &limit.to_string()), true);
             assert_eq!(
                 p.guard,
                 Guard {
@@ -319,15 +336,38 @@ mod tests {
             finding("a", Status::NonCompliant, in_group),
             finding("b", Status::NonCompliant, FindingFacts::default()),
         ];
-        let p = plan(&findings, &settings("add-to-group", "1"));
+        let p = plan(&findings, &settings("add-to-group", "1"), true);
         assert_eq!(p.guard.would_enforce, 1);
         assert!(!p.guard.tripped);
+    }
+
+    #[test]
+    fn nothing_is_written_while_the_deny_policy_is_not_canonical() {
+        let findings: Vec<Finding> = (0..30)
+            .map(|i| {
+                finding(
+                    &format!("u{i}"),
+                    Status::NonCompliant,
+                    FindingFacts::default(),
+                )
+            })
+            .collect();
+        let p = plan(&findings, &settings("both", "20"), false);
+        assert_eq!(p.planned_actions(), 0);
+        assert!(p
+            .users
+            .iter()
+            .flat_map(|u| &u.actions)
+            .all(|a| a.outcome == Outcome::Skipped
+                && a.detail.as_deref() == Some(DENY_POLICY_NOT_CANONICAL)));
+        // Nothing would be written, so the guard has nothing to stop.
+        assert_eq!((p.guard.would_enforce, p.guard.tripped), (0, false));
     }
 
     #[test]
     fn planning_twice_gives_the_same_plan() {
         let findings = vec![finding("a", Status::NonCompliant, FindingFacts::default())];
         let s = settings("both", "20");
-        assert_eq!(plan(&findings, &s), plan(&findings, &s));
+        assert_eq!(plan(&findings, &s, true), plan(&findings, &s, true));
     }
 }

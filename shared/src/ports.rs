@@ -54,23 +54,24 @@ pub struct LiveUser {
 }
 
 /// One version of a managed policy, as ListPolicyVersions lists it.
+///
+/// Which version is the default comes from [`PolicyReader::default_policy_version`] (GetPolicy)
+/// only: the listing's own flag is not relied on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyVersion {
     /// `v1`, `v2`...
     pub id: String,
-    /// Whether it is the default (effective) version.
-    pub is_default: bool,
     /// When it was created.
     pub created: Option<DateTime<Utc>>,
 }
 
-/// A managed policy's versions and the text of its default version.
+/// A managed policy's default version and its document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyVersions {
-    /// Every version.
-    pub versions: Vec<PolicyVersion>,
-    /// The default version's document, decoded JSON text.
-    pub default_document: String,
+pub struct DefaultPolicyVersion {
+    /// The default version's ID (`v1`).
+    pub id: String,
+    /// Its document, decoded JSON text.
+    pub document: String,
 }
 
 /// An AWS call that failed, in our terms.
@@ -129,12 +130,22 @@ pub trait TargetedReader: Sync {
         &self,
         group: &str,
     ) -> impl Future<Output = Result<Option<Vec<String>>, AwsError>> + Send;
+}
 
-    /// A managed policy's versions and its default document.
+/// Reads of a managed policy's versions: the deny policy is checked before any run relies on it.
+pub trait PolicyReader: Sync {
+    /// The default version of a managed policy and its document (GetPolicy, then
+    /// GetPolicyVersion).
+    fn default_policy_version(
+        &self,
+        policy_arn: &str,
+    ) -> impl Future<Output = Result<DefaultPolicyVersion, AwsError>> + Send;
+
+    /// Every version of a managed policy (ListPolicyVersions).
     fn policy_versions(
         &self,
         policy_arn: &str,
-    ) -> impl Future<Output = Result<PolicyVersions, AwsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<PolicyVersion>, AwsError>> + Send;
 
     /// The document of one version of a managed policy, decoded JSON text.
     fn policy_version_document(
@@ -144,7 +155,8 @@ pub trait TargetedReader: Sync {
     ) -> impl Future<Output = Result<String, AwsError>> + Send;
 }
 
-/// Writes that restore the deny policy's document.
+/// Writes that bring the deny policy back to a canonical document. There is no way to write a
+/// document: the enforcer only chooses among versions that exist, and deletes the others.
 pub trait PolicyWriter: Sync {
     /// Makes an existing version of a managed policy its default.
     fn set_default_policy_version(
@@ -160,13 +172,6 @@ pub trait PolicyWriter: Sync {
         policy_arn: &str,
         version_id: &str,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
-
-    /// Creates a version with `document` and makes it the default; returns its ID.
-    fn create_default_policy_version(
-        &self,
-        policy_arn: &str,
-        document: &str,
-    ) -> impl Future<Output = Result<String, AwsError>> + Send;
 }
 
 /// Remediating writes to IAM. Both are idempotent in IAM itself.

@@ -4,7 +4,7 @@
 //! notifications all speak it.
 
 use crate::event::IamEvent;
-use crate::finding::{Action, Finding, Outcome, Status};
+use crate::finding::{Finding, Outcome, Status};
 use crate::plan::Guard;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,22 +31,93 @@ pub struct RunReport {
     /// The CloudTrail event that started an event run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<IamEvent>,
-    /// The check of the deny policy's default version, when an event asked for one.
+    /// The check of the deny policy (every run makes one; `null` only in an ignored event's
+    /// report or a run that never got that far).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_policy: Option<DenyPolicyCheck>,
 }
 
-/// What an event run found in the deny policy, and what it did about it.
+/// What a run found in the deny policy, and what it did about it.
+///
+/// Every run reads the deny policy's default version before relying on it. Users count as
+/// `enforced` only when it is `canonical`; otherwise nothing is attached in that run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DenyPolicyCheck {
     /// The deny policy's ARN.
-    pub policy_arn: String,
+    #[serde(alias = "policy_arn")]
+    pub arn: String,
     /// The default version found (`v3`).
     pub default_version: String,
-    /// Whether that version's document is the canonical one.
+    /// Whether that version's document is one this project released.
     pub canonical: bool,
-    /// `restore_deny_policy` when it was not.
-    pub actions: Vec<Action>,
+    /// The release whose document it is (`0.1.0`), when it is canonical.
+    #[serde(default)]
+    pub release: Option<String>,
+    /// The release this build deploys.
+    #[serde(default)]
+    pub newest_release: String,
+    /// Canonical, but from an older release: redeploy the stack to get the newest document.
+    #[serde(default)]
+    pub redeploy_recommended: bool,
+    /// Why the default document is unreadable as a policy (a key written twice...), if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_error: Option<String>,
+    /// What became of keeping the deny policy canonical: `already_in_place` (nothing to do),
+    /// `applied` (restored), `planned` (dry run), `failed`, or `skipped` (no canonical version
+    /// left: an operator runs `operator_commands`).
+    #[serde(default = "already_in_place")]
+    pub outcome: Outcome,
+    /// Why it was skipped (`no_canonical_version`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The writes of a restore: a canonical version made the default, non-canonical ones deleted.
+    #[serde(default)]
+    pub actions: Vec<PolicyAction>,
+    /// When no canonical version is left: what an operator runs, with their own credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator_commands: Vec<String>,
+}
+
+fn already_in_place() -> Outcome {
+    Outcome::AlreadyInPlace
+}
+
+/// A write to the deny policy's versions. The enforcer never writes a document: it only makes
+/// an existing version the default, or deletes one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyAction {
+    /// What it does.
+    pub kind: PolicyActionKind,
+    /// The version it acts on (`v1`).
+    pub version: String,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For a deleted version: its document, kept for the investigation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+}
+
+/// The kinds of [`PolicyAction`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyActionKind {
+    /// `SetDefaultPolicyVersion` to a canonical version.
+    SetDefaultVersion,
+    /// `DeletePolicyVersion` of a non-canonical version.
+    DeleteVersion,
+}
+
+impl PolicyActionKind {
+    /// The snake_case name used in JSON and notifications.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyActionKind::SetDefaultVersion => "set_default_version",
+            PolicyActionKind::DeleteVersion => "delete_version",
+        }
+    }
 }
 
 /// Counts per status and per action outcome.
@@ -221,6 +292,14 @@ impl RunReport {
         }
     }
 
+    /// Records the run's check of the deny policy, counting its writes with the actions.
+    pub fn record_deny_policy(&mut self, check: DenyPolicyCheck) {
+        for action in &check.actions {
+            self.summary.count_action(action.outcome);
+        }
+        self.deny_policy = Some(check);
+    }
+
     /// Records a notification's outcome, counting a failure among the failed actions.
     pub fn record_notification(&mut self, record: NotificationRecord) {
         if record.outcome == Outcome::Failed {
@@ -244,6 +323,7 @@ mod tests {
             mfa_active: false,
             password_enabled: Some(true),
             groups: vec![],
+            exempt_until: None,
             actions: outcomes
                 .iter()
                 .map(|o| Action {

@@ -208,21 +208,31 @@ fn whole_number(
     }
 }
 
-/// Checks an IAM policy ARN: `arn:<partition>:iam::<12-digit account or "aws">:policy/<path/name>`.
+/// Checks the deny policy's ARN: `arn:<partition>:iam::<12-digit account>:policy/<path/name>`,
+/// a customer-managed policy. An AWS-managed policy (`arn:<partition>:iam::aws:policy/...`) is
+/// refused outright: attaching, say, AdministratorAccess "as the deny policy" would grant what
+/// it was meant to deny.
 fn policy_arn(text: &str) -> Result<String, SettingsError> {
     let text = text.trim();
     let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let ok = parts.len() == 6
+    let shaped = parts.len() == 6
         && parts[0] == "arn"
         && parts[1].starts_with("aws")
         && parts[2] == "iam"
         && parts[3].is_empty()
-        && (parts[4] == "aws"
-            || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
         && parts[5]
             .strip_prefix("policy/")
             .is_some_and(|name| !name.is_empty() && !name.ends_with('/'));
-    if ok {
+    if shaped && parts[4] == "aws" {
+        return Err(invalid(
+            "DENY_POLICY_ARN",
+            format!(
+                "{text:?} is an AWS-managed policy; the deny policy is the customer-managed policy \
+                 mfa-enforcer's stack creates (its document is `mfa-enforcer policy-document`)"
+            ),
+        ));
+    }
+    if shaped && parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit()) {
         Ok(text.to_string())
     } else {
         Err(invalid(
@@ -289,6 +299,32 @@ fn boolean(
 }
 
 impl Settings {
+    /// The account the deny policy belongs to (validated: twelve digits).
+    pub fn deny_policy_account(&self) -> &str {
+        self.deny_policy_arn.split(':').nth(4).unwrap_or_default()
+    }
+
+    /// Checks that the deny policy belongs to `account`, the account being audited, before
+    /// anything is written. An empty `account` (not known yet: an account without users)
+    /// passes, since nothing can be written to it either.
+    ///
+    /// Fails naming `DENY_POLICY_ARN` and both accounts.
+    pub fn check_deny_policy_account(&self, account: &str) -> Result<(), SettingsError> {
+        let owner = self.deny_policy_account();
+        if account.is_empty() || owner == account {
+            Ok(())
+        } else {
+            Err(invalid(
+                "DENY_POLICY_ARN",
+                format!(
+                    "{:?} belongs to account {owner}, but the account audited is {account}; \
+                     give the deny policy of the account the credentials reach",
+                    self.deny_policy_arn
+                ),
+            ))
+        }
+    }
+
     /// Validates raw settings, filling documented defaults.
     ///
     /// Fails with the first invalid or missing variable, naming it and the value it had.
@@ -480,9 +516,8 @@ mod tests {
     }
 
     #[test]
-    fn aws_managed_policy_and_other_partitions_are_accepted() {
+    fn other_partitions_are_accepted_and_aws_managed_policies_refused_in_any() {
         for arn in [
-            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
             "arn:aws-us-gov:iam::123456789012:policy/path/Deny",
             "arn:aws-cn:iam::123456789012:policy/Deny",
         ] {
@@ -491,6 +526,36 @@ mod tests {
                 "{arn}"
             );
         }
+        for arn in [
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+            "arn:aws-cn:iam::aws:policy/AdministratorAccess",
+            "arn:aws-us-gov:iam::aws:policy/IAMFullAccess",
+        ] {
+            let err = Settings::parse(&raw(&[("DENY_POLICY_ARN", arn)])).unwrap_err();
+            assert_eq!(err.variable, "DENY_POLICY_ARN");
+            assert!(err.problem.contains("is an AWS-managed policy"), "{err}");
+            assert!(err.problem.contains(arn), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_deny_policy_must_belong_to_the_audited_account() {
+        let s = Settings::parse(&raw(&[])).unwrap();
+        assert_eq!(s.deny_policy_account(), "123456789012");
+        assert!(s.check_deny_policy_account("123456789012").is_ok());
+        assert!(
+            s.check_deny_policy_account("").is_ok(),
+            "unknown: nothing to write to"
+        );
+        let err = s.check_deny_policy_account("210987654321").unwrap_err();
+        assert_eq!(err.variable, "DENY_POLICY_ARN");
+        assert!(
+            err.problem.contains(
+                "belongs to account 123456789012, but the account audited is 210987654321"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

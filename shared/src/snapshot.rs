@@ -121,6 +121,9 @@ pub struct AccountSnapshot {
     pub users: Vec<UserFacts>,
     /// Every group, by name.
     pub groups: HashMap<String, IamGroup>,
+    /// Whether the run found the deny policy's default version canonical. `false` until a
+    /// run's check says so: then nobody counts as `enforced` and nothing is attached.
+    pub deny_policy_canonical: bool,
 }
 
 impl UserFacts {
@@ -192,6 +195,7 @@ impl AccountSnapshot {
                 .into_iter()
                 .map(|g| (g.name.clone(), g))
                 .collect(),
+            deny_policy_canonical: false,
         }
     }
 

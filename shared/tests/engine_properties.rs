@@ -6,7 +6,9 @@
 //! - a run whose guard trips writes nothing at all;
 //! - after one enforcing run, a second writes no remediation and leaves no remediable
 //!   non-compliant user;
-//! - evaluating and planning twice gives the same findings and the same plan.
+//! - evaluating and planning twice gives the same findings and the same plan;
+//! - with a tampered deny policy, nothing is written to any user, the policy is repaired
+//!   without a new version, and the next run enforces as if nothing had happened.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -15,8 +17,10 @@ use mfa_enforcer::evaluate::evaluate;
 use mfa_enforcer::finding::{Outcome, Status};
 use mfa_enforcer::notify::Notification;
 use mfa_enforcer::plan::plan;
+use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::ports::{
-    AccountReader, AwsError, FetchedReport, LiveUserState, Notifier, RemediationWriter,
+    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, LiveUserState, Notifier,
+    PolicyReader, PolicyVersion, PolicyWriter, RemediationWriter,
 };
 use mfa_enforcer::report::COLUMNS;
 use mfa_enforcer::settings::{RawSettings, Remediation, Settings};
@@ -57,7 +61,14 @@ struct Account {
     remediation: Remediation,
     grace_hours: i64,
     limit: usize,
+    /// The deny policy's versions `(id, document)` and its default.
+    policy: Vec<(String, String)>,
+    default_version: String,
 }
+
+/// What a tampering leaves: v1 canonical, v2 allowing everything and made the default.
+const TAMPERED: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 fn user(i: usize) -> impl Strategy<Value = User> {
     let tags = prop_oneof![
@@ -117,15 +128,24 @@ fn account() -> impl Strategy<Value = Account> {
                 ],
                 prop_oneof![Just(0i64), Just(48)],
                 0usize..=n + 1,
+                proptest::bool::weighted(0.2),
             )
         })
         .prop_map(
-            |(users, group_has_deny, remediation, grace_hours, limit)| Account {
-                users,
-                group_has_deny,
-                remediation,
-                grace_hours,
-                limit,
+            |(users, group_has_deny, remediation, grace_hours, limit, tampered)| {
+                let mut policy = vec![("v1".to_string(), deny_policy_document().to_string())];
+                if tampered {
+                    policy.push(("v2".to_string(), TAMPERED.to_string()));
+                }
+                Account {
+                    users,
+                    group_has_deny,
+                    remediation,
+                    grace_hours,
+                    limit,
+                    default_version: policy[policy.len() - 1].0.clone(),
+                    policy,
+                }
             },
         )
 }
@@ -285,6 +305,66 @@ impl RemediationWriter for Iam {
     }
 }
 
+impl PolicyReader for Iam {
+    async fn default_policy_version(&self, arn: &str) -> Result<DefaultPolicyVersion, AwsError> {
+        assert_eq!(arn, DENY);
+        let account = self.account.lock().unwrap();
+        let id = account.default_version.clone();
+        let document = account
+            .policy
+            .iter()
+            .find(|(v, _)| *v == id)
+            .unwrap()
+            .1
+            .clone();
+        Ok(DefaultPolicyVersion { id, document })
+    }
+    async fn policy_versions(&self, _: &str) -> Result<Vec<PolicyVersion>, AwsError> {
+        let account = self.account.lock().unwrap();
+        Ok(account
+            .policy
+            .iter()
+            .map(|(id, _)| PolicyVersion {
+                id: id.clone(),
+                created: None,
+            })
+            .collect())
+    }
+    async fn policy_version_document(&self, _: &str, id: &str) -> Result<String, AwsError> {
+        let account = self.account.lock().unwrap();
+        Ok(account
+            .policy
+            .iter()
+            .find(|(v, _)| v == id)
+            .unwrap()
+            .1
+            .clone())
+    }
+}
+
+impl PolicyWriter for Iam {
+    async fn set_default_policy_version(&self, _: &str, id: &str) -> Result<(), AwsError> {
+        self.writes
+            .lock()
+            .unwrap()
+            .push(("set-default".into(), id.into()));
+        let mut account = self.account.lock().unwrap();
+        assert!(account.policy.iter().any(|(v, _)| v == id));
+        account.default_version = id.to_string();
+        Ok(())
+    }
+    async fn delete_policy_version(&self, _: &str, id: &str) -> Result<(), AwsError> {
+        self.writes
+            .lock()
+            .unwrap()
+            .push(("delete-version".into(), id.into()));
+        let mut account = self.account.lock().unwrap();
+        assert_ne!(account.default_version, id, "the default is never deleted");
+        account.policy.retain(|(v, _)| v != id);
+        Ok(())
+    }
+}
+
 struct Sns;
 
 impl Notifier for Sns {
@@ -315,7 +395,27 @@ proptest! {
         let settings = settings(&account);
         let iam = Iam { account: Mutex::new(account.clone()), writes: Mutex::new(vec![]) };
 
-        let first = run(&iam, &settings);
+        let tampered = account.default_version != "v1";
+        let first = if tampered {
+            // Nothing is written to anyone while the deny policy is not canonical; the policy
+            // is repaired from the version that holds the document, then the account is
+            // enforced as if it had never been touched.
+            let held = run(&iam, &settings);
+            let check = held.deny_policy.as_ref().unwrap();
+            prop_assert!(!check.canonical);
+            prop_assert_eq!(held.summary.enforced, 0);
+            prop_assert_eq!(
+                iam.take_writes(),
+                vec![("set-default".to_string(), "v1".to_string()), ("delete-version".to_string(), "v2".to_string())]
+            );
+            let a = iam.account.lock().unwrap().clone();
+            prop_assert_eq!(a.policy.len(), 1);
+            prop_assert_eq!(a.default_version.as_str(), "v1");
+            run(&iam, &settings)
+        } else {
+            run(&iam, &settings)
+        };
+        prop_assert!(first.deny_policy.as_ref().unwrap().canonical);
         let status: BTreeMap<&str, Status> =
             first.findings.iter().map(|f| (f.user.as_str(), f.status)).collect();
         let writes = iam.take_writes();
@@ -358,12 +458,14 @@ proptest! {
         let settings = settings(&account);
         let iam = Iam { account: Mutex::new(account), writes: Mutex::new(vec![]) };
         let snapshot = || {
-            AccountSnapshot::join(report_users(iam.report().as_bytes()).unwrap(), iam.details(), Some(true), Some(now()))
+            let mut s = AccountSnapshot::join(report_users(iam.report().as_bytes()).unwrap(), iam.details(), Some(true), Some(now()));
+            s.deny_policy_canonical = true;
+            s
         };
         let (a, b) = (snapshot(), snapshot());
         let (fa, fb) = (evaluate(&a, &settings, now()), evaluate(&b, &settings, now()));
         prop_assert_eq!(&fa, &fb);
-        let (pa, pb) = (plan(&fa, &settings), plan(&fb, &settings));
+        let (pa, pb) = (plan(&fa, &settings, true), plan(&fb, &settings, true));
         prop_assert_eq!(&pa, &pb);
         // The guard: over the limit, nothing stays planned; under it, nothing is held back.
         let held = pa.users.iter().flat_map(|u| &u.actions).filter(|a| a.outcome == Outcome::Skipped).count();

@@ -5,13 +5,15 @@
 use iam_events::{handle, App, HandlerError, OwnRoles, Response};
 use lambda_runtime::{Context, LambdaEvent};
 use mfa_enforcer::aws::Clients;
-use mfa_enforcer::event::{self, IgnoreReason, Target};
+use mfa_enforcer::event::{self, ExemptionChange, IgnoreReason, TagValue, Target};
 use mfa_enforcer::finding::{ActionKind, Outcome, Status};
 use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::run_report::RunReport;
 use mfa_enforcer::settings::Settings;
 use mfa_enforcer_tests::runtime_api::{Answer, RuntimeApi};
-use mfa_enforcer_tests::{binary, fixture, Account, Moto, UserSpec, ACCOUNT, GROUP};
+use mfa_enforcer_tests::{
+    binary, fixture, Account, Moto, UserSpec, ACCOUNT, GROUP, TAMPERED_POLICY,
+};
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
@@ -19,6 +21,7 @@ use std::time::Duration;
 /// The enforcer's role in the fixtures (`add-user-to-group-by-enforcer.json`).
 const ENFORCER_ROLE: &str = "arn:aws:iam::123456789012:role/mfa-enforcer-EnforcerRole-1A2B3C4D5E6F";
 const EXEMPT: &str = "mfa-enforcer:exempt";
+const UNTIL: &str = "mfa-enforcer:exempt-until";
 const ENFORCE: &[(&str, &str)] = &[("DRY_RUN", "false")];
 
 fn cloudtrail(name: &str) -> Value {
@@ -81,7 +84,7 @@ fn every_fixture_leads_where_the_readme_says() {
     };
     let nina = || Target::Users {
         users: vec!["nina".into()],
-        exemption_granted: false,
+        exemption: None,
     };
     let group = |deleted| Target::GroupMembers {
         group: GROUP.into(),
@@ -101,10 +104,25 @@ fn every_fixture_leads_where_the_readme_says() {
             "tag-user-exempt.json",
             Target::Users {
                 users: vec!["nina".into()],
-                exemption_granted: true,
+                exemption: Some(ExemptionChange {
+                    set: vec![TagValue {
+                        key: EXEMPT.into(),
+                        value: "true".into(),
+                    }],
+                    removed: vec![],
+                }),
             },
         ),
-        ("untag-user.json", nina()),
+        (
+            "untag-user.json",
+            Target::Users {
+                users: vec!["nina".into()],
+                exemption: Some(ExemptionChange {
+                    set: vec![],
+                    removed: vec![EXEMPT.into()],
+                }),
+            },
+        ),
         ("detach-group-policy.json", group(false)),
         ("delete-group.json", group(true)),
         ("create-policy-version.json", Target::DenyPolicy),
@@ -187,7 +205,8 @@ async fn create_login_profile_without_mfa_is_denied_in_one_invocation() {
     );
 
     // Only what one user needs: no credential report, no whole-account read, and no
-    // ListEntitiesForPolicy for a user in no group. 8 calls in all.
+    // ListEntitiesForPolicy for a user in no group; the deny policy's default version is read
+    // before it is attached. 10 calls in all.
     let mut sorted = calls.clone();
     sorted.sort();
     assert_eq!(
@@ -195,6 +214,8 @@ async fn create_login_profile_without_mfa_is_denied_in_one_invocation() {
         [
             "iam:AttachUserPolicy",
             "iam:GetLoginProfile",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
             "iam:GetUser",
             "iam:ListAttachedUserPolicies",
             "iam:ListGroupsForUser",
@@ -298,10 +319,24 @@ async fn detaching_the_deny_policy_from_a_group_denies_its_members_directly() {
     );
 }
 
+/// The CloudTrail event of a policy write made by the enforcer's own role: what its own
+/// restore sends back through EventBridge.
+fn own_call(fixture_name: &str) -> Value {
+    let mut event = cloudtrail(fixture_name);
+    event["detail"]["userIdentity"] = serde_json::json!({
+        "type": "AssumedRole",
+        "arn": "arn:aws:sts::123456789012:assumed-role/mfa-enforcer-EnforcerRole-1A2B3C4D5E6F/iam-events",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": ENFORCER_ROLE}}
+    });
+    event
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_tampered_default_is_set_back_to_the_canonical_version_it_replaced_and_announced() {
+async fn a_tampered_default_is_set_back_to_the_canonical_version_and_the_tampered_one_deleted() {
     let (moto, account) = seeded().await;
+    account.user("nina", UserSpec::console().deny()).await;
     account.tamper_deny_policy().await;
+    moto.reset_recording();
     let report = report_of(
         &moto,
         account.settings(ENFORCE),
@@ -311,17 +346,29 @@ async fn a_tampered_default_is_set_back_to_the_canonical_version_it_replaced_and
     let check = report.deny_policy.as_ref().unwrap();
     assert!(!check.canonical);
     assert_eq!(check.default_version, "v2");
-    assert_eq!(check.actions[0].kind, ActionKind::RestoreDenyPolicy);
-    assert_eq!(check.actions[0].outcome, Outcome::Applied);
+    assert_eq!(check.outcome, Outcome::Applied);
+    let actions: Vec<(&str, &str, Outcome)> = check
+        .actions
+        .iter()
+        .map(|a| (a.kind.as_str(), a.version.as_str(), a.outcome))
+        .collect();
     assert_eq!(
-        check.actions[0].detail.as_deref(),
-        Some("default set back to v1")
+        actions,
+        [
+            ("set_default_version", "v1", Outcome::Applied),
+            ("delete_version", "v2", Outcome::Applied)
+        ]
     );
-    assert_eq!(report.summary.actions_applied, 1);
-    // No new version: the tampered one stays, not in effect, for the investigation.
+    assert_eq!(check.actions[1].document.as_deref(), Some(TAMPERED_POLICY));
+    // Nothing else: no version written, nothing attached, nobody tagged.
+    assert_eq!(
+        moto.recorded_iam_writes(),
+        ["iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion"]
+    );
     assert_eq!(
         account.deny_policy_versions().await,
-        [("v1".into(), true, true), ("v2".into(), false, false)]
+        [("v1".into(), true, true)],
+        "no version is left that anyone could make the default again"
     );
 
     let notes = messages(&account).await;
@@ -330,30 +377,44 @@ async fn a_tampered_default_is_set_back_to_the_canonical_version_it_replaced_and
         .find(|(kind, _)| kind == "deny_policy_changed")
         .unwrap();
     assert_eq!(alert.1["severity"], "critical");
-    assert_eq!(alert.1["found_version"], "v2");
-    assert_eq!(alert.1["action"]["outcome"], "applied");
+    assert_eq!(alert.1["deny_policy"]["default_version"], "v2");
+    assert_eq!(alert.1["deny_policy"]["outcome"], "applied");
+    assert_eq!(
+        alert.1["deny_policy"]["actions"][1]["document"], TAMPERED_POLICY,
+        "the deleted document is kept for the investigation"
+    );
 
-    // The event of our own restore finds the canonical document: nothing more to do.
-    moto.reset_recording();
-    let again = report_of(
-        &moto,
-        account.settings(ENFORCE),
+    // The events of our own restore come back: re-checked, found canonical, nothing to do.
+    for fixture_name in [
         "set-default-policy-version.json",
-    )
-    .await;
-    assert!(again.deny_policy.as_ref().unwrap().canonical);
-    assert!(moto.recorded_iam_writes().is_empty());
+        "delete-policy-version.json",
+    ] {
+        moto.reset_recording();
+        let again = match invoke(&moto, account.settings(ENFORCE), own_call(fixture_name))
+            .await
+            .unwrap()
+        {
+            Response::Report(report) => *report,
+            other => panic!("{fixture_name}: the enforcer's own policy event was {other:?}"),
+        };
+        let check = again.deny_policy.as_ref().unwrap();
+        assert!(check.canonical);
+        assert_eq!(check.outcome, Outcome::AlreadyInPlace);
+        assert!(moto.recorded_iam_writes().is_empty(), "{fixture_name}");
+        assert!(
+            messages(&account).await.is_empty(),
+            "{fixture_name}: no alert"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn with_no_canonical_version_left_a_new_default_is_created_pruning_the_oldest_at_the_limit() {
+async fn with_no_canonical_version_left_nothing_is_written_and_the_alert_says_how_to_restore() {
     let (moto, account) = seeded().await;
-    // v2..v6 tampered fill IAM's five once v1 (canonical) is deleted; v6 is the default.
-    for _ in 0..4 {
-        account.tamper_deny_policy().await;
-    }
-    account.delete_deny_policy_version("v1").await;
+    account.user("nina", UserSpec::console()).await;
     account.tamper_deny_policy().await;
+    account.delete_deny_policy_version("v1").await;
+    moto.reset_recording();
     let report = report_of(
         &moto,
         account.settings(ENFORCE),
@@ -361,32 +422,41 @@ async fn with_no_canonical_version_left_a_new_default_is_created_pruning_the_old
     )
     .await;
     let check = report.deny_policy.as_ref().unwrap();
-    assert_eq!(check.default_version, "v6");
-    assert_eq!(check.actions[0].outcome, Outcome::Applied);
-    assert_eq!(
-        check.actions[0].detail.as_deref(),
-        Some("new default v7; pruned v2")
+    assert_eq!(check.outcome, Outcome::Skipped);
+    assert_eq!(check.detail.as_deref(), Some("no_canonical_version"));
+    assert!(moto.recorded_iam_writes().is_empty());
+    let command = format!(
+        "aws iam create-policy-version --policy-arn {} --policy-document file://deny-without-mfa.json --set-as-default",
+        account.deny_policy_arn
     );
-    let versions = account.deny_policy_versions().await;
-    assert_eq!(versions.len(), 5);
-    assert!(
-        !versions.iter().any(|(id, _, _)| id == "v2"),
-        "{versions:?}"
-    );
-    assert_eq!(
-        versions
-            .iter()
-            .filter(|(_, _, canonical)| *canonical)
-            .collect::<Vec<_>>(),
-        [&("v7".to_string(), true, true)]
-    );
+    assert_eq!(check.operator_commands.last(), Some(&command));
+    let notes = messages(&account).await;
+    let alert = notes
+        .iter()
+        .find(|(kind, _)| kind == "deny_policy_changed")
+        .unwrap();
+    assert_eq!(alert.1["deny_policy"]["operator_commands"][1], command);
+
+    // A user event meanwhile attaches nothing: the policy's content is unknown.
+    moto.reset_recording();
+    let user_run = report_of(
+        &moto,
+        account.settings(ENFORCE),
+        "create-login-profile.json",
+    )
+    .await;
+    assert!(!user_run.deny_policy.as_ref().unwrap().canonical);
+    assert_eq!(user_run.findings[0].status, Status::NonCompliant);
+    assert_eq!(user_run.findings[0].actions[0].outcome, Outcome::Skipped);
+    assert!(moto.recorded_iam_writes().is_empty());
+    assert!(account.attached("nina").await.is_empty());
 }
 
 /// Two runs for one tampering at once (its CreatePolicyVersion and SetDefaultPolicyVersion
-/// events arrive together): the same end state as one run, without errors or duplicates.
+/// events arrive together): the same end state as one run, whichever interleaving happens.
 #[tokio::test(flavor = "multi_thread")]
-async fn concurrent_restores_end_with_one_canonical_default_and_no_duplicates() {
-    for canonical_left in [true, false, false, false] {
+async fn concurrent_restores_end_with_one_canonical_default_and_nothing_else() {
+    for canonical_left in [true, true, false, false] {
         let (moto, account) = seeded().await;
         account.tamper_deny_policy().await;
         if !canonical_left {
@@ -408,35 +478,35 @@ async fn concurrent_restores_end_with_one_canonical_default_and_no_duplicates() 
             let Response::Report(report) = response.unwrap() else {
                 panic!("{run}: expected a report")
             };
-            let action = &report.deny_policy.as_ref().unwrap().actions[0];
+            let check = report.deny_policy.as_ref().unwrap();
+            let expected: &[Outcome] = if canonical_left {
+                // Either run may find the other's work done.
+                &[Outcome::Applied, Outcome::AlreadyInPlace]
+            } else {
+                &[Outcome::Skipped]
+            };
             assert!(
-                matches!(action.outcome, Outcome::Applied | Outcome::AlreadyInPlace),
-                "canonical left: {canonical_left}, {run} run: {action:?}"
+                expected.contains(&check.outcome),
+                "canonical left: {canonical_left}, {run} run: {check:?}"
+            );
+            assert!(
+                check.actions.iter().all(|a| a.outcome == Outcome::Applied),
+                "{check:?}"
             );
         }
         let versions = account.deny_policy_versions().await;
-        let canonical: Vec<_> = versions.iter().filter(|(_, _, c)| *c).collect();
-        assert_eq!(
-            canonical.len(),
-            1,
-            "canonical left: {canonical_left}: {versions:?}"
-        );
-        assert!(
-            canonical[0].1,
-            "the canonical version is the default: {versions:?}"
-        );
-        // Only the tampered version besides it: nothing created twice.
-        assert_eq!(
-            versions.len(),
-            2,
-            "canonical left: {canonical_left}: {versions:?}"
-        );
+        let expected: Vec<(String, bool, bool)> = if canonical_left {
+            vec![("v1".into(), true, true)]
+        } else {
+            vec![("v2".into(), true, false)]
+        };
+        assert_eq!(versions, expected, "canonical left: {canonical_left}");
         drop(moto);
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn exempt_users_are_untouched_and_every_exemption_is_announced() {
+async fn exempt_users_are_untouched_and_every_exemption_change_is_announced() {
     let (moto, account) = seeded().await;
     account
         .user("nina", UserSpec::console().tag(EXEMPT, "true"))
@@ -457,12 +527,109 @@ async fn exempt_users_are_untouched_and_every_exemption_is_announced() {
 
     let notes = messages(&account).await;
     let kinds: Vec<&str> = notes.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(kinds, ["exemption_granted"], "only the exemption is news");
+    assert_eq!(kinds, ["exemption_changed"], "only the exemption is news");
     assert_eq!(notes[0].1["user"], "nina");
+    assert_eq!(notes[0].1["status"], "exempt");
     assert_eq!(
         notes[0].1["event"]["caller"]["arn"],
         "arn:aws:iam::123456789012:user/admin"
     );
+
+    // An end date set, moved out to the far future, then removed: each is news, and says
+    // where nina stands afterwards.
+    let steps: [(&str, Option<&str>, &str); 3] = [
+        (
+            "TagUser",
+            Some("2027-01-01"),
+            "nina exempt from MFA until 2027-01-02T00:00:00Z",
+        ),
+        (
+            "TagUser",
+            Some("9999-12-30"),
+            "nina exempt from MFA until 9999-12-31T00:00:00Z",
+        ),
+        ("UntagUser", None, "nina exempt from MFA with no end date"),
+    ];
+    for (name, until, subject_end) in steps {
+        let mut event = cloudtrail("tag-user-exempt.json");
+        event["detail"]["eventName"] = Value::from(name);
+        match until {
+            Some(date) => {
+                account
+                    .iam
+                    .tag_user()
+                    .user_name("nina")
+                    .tags(
+                        aws_sdk_iam::types::Tag::builder()
+                            .key(UNTIL)
+                            .value(date)
+                            .build()
+                            .unwrap(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                event["detail"]["requestParameters"] = serde_json::json!({
+                    "userName": "nina", "tags": [{"key": UNTIL, "value": date}]
+                });
+            }
+            None => {
+                account
+                    .iam
+                    .untag_user()
+                    .user_name("nina")
+                    .tag_keys(UNTIL)
+                    .send()
+                    .await
+                    .unwrap();
+                event["detail"]["requestParameters"] =
+                    serde_json::json!({"userName": "nina", "tagKeys": [UNTIL]});
+            }
+        }
+        invoke(&moto, account.settings(ENFORCE), event)
+            .await
+            .unwrap();
+        let notes = messages(&account).await;
+        let alert = notes
+            .iter()
+            .find(|(kind, _)| kind == "exemption_changed")
+            .unwrap_or_else(|| panic!("{name} {until:?}: no alert in {notes:?}"));
+        let envelope_subject = alert.1["event_type"].as_str().unwrap();
+        assert_eq!(envelope_subject, "exemption_changed");
+        let expected_until = until.map(|d| {
+            let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+            day.succ_opt()
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+        });
+        assert_eq!(
+            alert.1["exempt_until"],
+            serde_json::json!(expected_until),
+            "{subject_end}"
+        );
+    }
+
+    // A stack with only the scheduled run still surfaces every exemption: the run summary
+    // lists them with their end dates.
+    let app = scheduled_audit::App::new(
+        account.settings(&[]),
+        &Clients::new(&moto.sdk_config().await),
+    );
+    scheduled_audit::handle(
+        &app,
+        LambdaEvent::new(serde_json::json!({}), Context::default()),
+    )
+    .await
+    .unwrap();
+    let notes = messages(&account).await;
+    let summary = notes
+        .iter()
+        .find(|(kind, _)| kind == "run_summary")
+        .expect("a run with an exempt user sends a summary");
+    assert_eq!(summary.1["exempt"][0]["user"], "nina");
+    assert_eq!(summary.1["exempt"][0]["exempt_until"], Value::Null);
 }
 
 #[tokio::test(flavor = "multi_thread")]

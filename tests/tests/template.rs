@@ -178,7 +178,9 @@ fn writes_are_granted_only_on_what_the_enforcer_owns() {
             assert_eq!(s["Resource"], json!({"Ref": "Topic"}), "{role}");
         }
         for action in [
-            "iam:CreatePolicyVersion",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+            "iam:ListPolicyVersions",
             "iam:SetDefaultPolicyVersion",
             "iam:DeletePolicyVersion",
             "iam:ListEntitiesForPolicy",
@@ -199,6 +201,143 @@ fn writes_are_granted_only_on_what_the_enforcer_owns() {
             );
         }
     }
+}
+
+#[test]
+fn no_role_of_the_stack_may_author_policy_content() {
+    let t = template();
+    let resources = t["Resources"].as_object().unwrap();
+    let roles: Vec<&String> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::Role")
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(roles, ["IamEventsRole", "ScheduledAuditRole"]);
+    for role in roles {
+        let granted = granted(&t, role);
+        for forbidden in [
+            "iam:CreatePolicyVersion",
+            "iam:CreatePolicy",
+            "iam:PutUserPolicy",
+            "iam:PutGroupPolicy",
+            "iam:AttachGroupPolicy",
+            "iam:DetachUserPolicy",
+            "iam:DetachGroupPolicy",
+        ] {
+            assert!(!granted.contains(forbidden), "{role} may {forbidden}");
+        }
+    }
+}
+
+fn stackset() -> Value {
+    let text = std::fs::read_to_string(workspace_root().join("infra/stackset.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_stackset_fixes_the_names_and_its_scp_is_the_scp_document() {
+    use mfa_enforcer::scp::{scp_document, ScpNames};
+    let t = stackset();
+    let stack = &t["Resources"]["MfaEnforcerStackSet"]["Properties"];
+    let passed: BTreeMap<String, Value> = stack["Parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["ParameterKey"].as_str().unwrap().to_string(),
+                p["ParameterValue"].clone(),
+            )
+        })
+        .collect();
+    let names = ScpNames {
+        break_glass_role: "${BreakGlassRoleNamePattern}".into(),
+        trail: "${ProtectedTrailName}".into(),
+        ..ScpNames::default()
+    };
+    assert_eq!(passed["DenyPolicyName"], json!(names.deny_policy));
+    assert_eq!(
+        passed["EnforcementGroupName"],
+        json!(names.enforcement_group)
+    );
+    assert_eq!(passed["NamePrefix"], json!(names.prefix));
+    // Every parameter the StackSet passes is one the per-account template has.
+    let template = template();
+    for key in passed.keys() {
+        assert!(
+            template["Parameters"].get(key).is_some(),
+            "the template has no parameter {key}"
+        );
+    }
+
+    let scp = &t["Resources"]["ProtectEnforcerScp"];
+    assert_eq!(scp["Condition"], "CreatesScp");
+    assert_eq!(scp["Properties"]["Type"], "SERVICE_CONTROL_POLICY");
+    assert_eq!(
+        scp["Properties"]["TargetIds"],
+        json!({"Ref": "OrganizationalUnitIds"})
+    );
+    let content = scp["Properties"]["Content"]["Fn::Sub"].as_str().unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(content).unwrap(),
+        scp_document(&names),
+        "regenerate it: mfa-enforcer scp-document --break-glass-role '${{BreakGlassRoleNamePattern}}' --trail-name '${{ProtectedTrailName}}' --compact"
+    );
+    // Both substitutions are parameters of the StackSet, and nothing else is substituted.
+    let subs: Vec<&str> = content
+        .split("${")
+        .skip(1)
+        .map(|s| s.split('}').next().unwrap())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(subs, ["BreakGlassRoleNamePattern", "ProtectedTrailName"]);
+    for sub in subs {
+        assert!(t["Parameters"].get(sub).is_some(), "{sub}");
+    }
+    // The longest names the parameters allow still fit the SCP size limit.
+    let longest = content
+        .replace("${BreakGlassRoleNamePattern}", &"b".repeat(64))
+        .replace("${ProtectedTrailName}", &"t".repeat(128));
+    assert!(
+        longest.len() <= mfa_enforcer::scp::MAX_SCP_CHARS,
+        "{}",
+        longest.len()
+    );
+}
+
+#[test]
+fn only_the_enforcer_alarms_and_named_operators_may_publish_to_the_topic() {
+    let t = template();
+    let policy = &resource(&t, "TopicPolicy")["Properties"]["PolicyDocument"]["Statement"];
+    let deny = &policy[0];
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(deny["Principal"], "*");
+    assert_eq!(deny["Action"], "sns:Publish");
+    let exempt = deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"].to_string();
+    for needed in [
+        "ScheduledAuditRole",
+        "IamEventsRole",
+        "OperatorPrincipalArns",
+    ] {
+        assert!(exempt.contains(needed), "{needed} not exempt: {exempt}");
+    }
+    // Service principals (CloudWatch alarms) have no aws:PrincipalArn: the deny is limited
+    // to requests that are not a service's.
+    assert_eq!(
+        deny["Condition"]["Null"],
+        json!({"aws:PrincipalServiceName": "true"})
+    );
+    let alarms = &policy[1];
+    assert_eq!(alarms["Effect"], "Allow");
+    assert_eq!(
+        alarms["Principal"],
+        json!({"Service": "cloudwatch.amazonaws.com"})
+    );
+    assert_eq!(
+        alarms["Condition"]["StringEquals"]["aws:SourceAccount"],
+        json!({"Ref": "AWS::AccountId"})
+    );
 }
 
 #[test]

@@ -98,6 +98,7 @@ impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Diagnostic {
         let error_type = match &e {
             HandlerError::BadEvent(_) => "BadEvent",
+            HandlerError::Engine(EngineError::Setting(_)) => "InvalidSetting",
             HandlerError::Engine(inner) if inner.retryable() => "ReadFailed.Retryable",
             HandlerError::Engine(_) => "ReadFailed",
             HandlerError::ActionsFailed(_) => "ActionsFailed",

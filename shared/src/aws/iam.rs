@@ -3,8 +3,8 @@
 use super::credential_report::{self, GenerateAnswer, GetAnswer, PollLimits, RawReport, ReportApi};
 use super::errors::from_sdk;
 use crate::ports::{
-    AccountReader, AwsError, FetchedReport, LiveUser, LiveUserState, PolicyVersion, PolicyVersions,
-    PolicyWriter, RemediationWriter, TargetedReader,
+    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, LiveUser, LiveUserState,
+    PolicyReader, PolicyVersion, PolicyWriter, RemediationWriter, TargetedReader,
 };
 use crate::snapshot::{AuthorizationDetails, IamGroup, IamUser};
 use aws_sdk_iam::types::{EntityType, PolicyUsageType, ReportStateType, SummaryKeyType};
@@ -355,8 +355,37 @@ impl TargetedReader for IamReader {
         }
         Ok(Some(members))
     }
+}
 
-    async fn policy_versions(&self, policy_arn: &str) -> Result<PolicyVersions, AwsError> {
+impl PolicyReader for IamReader {
+    async fn default_policy_version(
+        &self,
+        policy_arn: &str,
+    ) -> Result<DefaultPolicyVersion, AwsError> {
+        // GetPolicy names the default; ListPolicyVersions' flag is not relied on (moto drops
+        // it after a SetDefaultPolicyVersion to the version that already is the default).
+        let policy = self
+            .client
+            .get_policy()
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetPolicy", e))?;
+        let id = policy
+            .policy
+            .and_then(|p| p.default_version_id)
+            .ok_or_else(|| AwsError {
+                operation: "GetPolicy",
+                code: None,
+                message: format!("{policy_arn} has no default version"),
+                retryable: false,
+            })?;
+        let document = self.policy_version_document(policy_arn, &id).await?;
+        Ok(DefaultPolicyVersion { id, document })
+    }
+
+    async fn policy_versions(&self, policy_arn: &str) -> Result<Vec<PolicyVersion>, AwsError> {
+        // IAM keeps at most five versions: one page.
         let listed = self
             .client
             .list_policy_versions()
@@ -364,33 +393,15 @@ impl TargetedReader for IamReader {
             .send()
             .await
             .map_err(|e| from_sdk("ListPolicyVersions", e))?;
-        let versions: Vec<PolicyVersion> = listed
+        Ok(listed
             .versions
             .unwrap_or_default()
             .into_iter()
             .map(|v| PolicyVersion {
                 id: v.version_id.unwrap_or_default(),
-                is_default: v.is_default_version,
                 created: v.create_date.as_ref().and_then(to_chrono),
             })
-            .collect();
-        let default_id = versions
-            .iter()
-            .find(|v| v.is_default)
-            .map(|v| v.id.clone())
-            .ok_or_else(|| AwsError {
-                operation: "ListPolicyVersions",
-                code: None,
-                message: format!("{policy_arn} has no default version"),
-                retryable: false,
-            })?;
-        let document = self
-            .policy_version_document(policy_arn, &default_id)
-            .await?;
-        Ok(PolicyVersions {
-            versions,
-            default_document: document,
-        })
+            .collect())
     }
 
     async fn policy_version_document(
@@ -506,26 +517,6 @@ impl PolicyWriter for IamWriter {
             Err(err) if no_such_entity(&err) => Ok(()),
             Err(err) => Err(from_sdk("DeletePolicyVersion", err)),
         }
-    }
-
-    async fn create_default_policy_version(
-        &self,
-        policy_arn: &str,
-        document: &str,
-    ) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .create_policy_version()
-            .policy_arn(policy_arn)
-            .policy_document(document)
-            .set_as_default(true)
-            .send()
-            .await
-            .map_err(|e| from_sdk("CreatePolicyVersion", e))?;
-        Ok(out
-            .policy_version
-            .and_then(|v| v.version_id)
-            .unwrap_or_default())
     }
 }
 

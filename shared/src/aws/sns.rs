@@ -202,6 +202,7 @@ mod tests {
                     mfa_active: false,
                     password_enabled: Some(true),
                     groups: vec![],
+                    exempt_until: None,
                     actions: vec![Action {
                         kind: ActionKind::AttachDenyPolicy,
                         target: "arn:aws:iam::123456789012:policy/mfa-enforcer-deny".into(),

@@ -1,0 +1,293 @@
+//! The deny-without-MFA policy document: the one source of truth for its text, and every
+//! document this project has released.
+//!
+//! While `aws:MultiFactorAuthPresent` is false (or absent: `BoolIfExists`, so long-term access
+//! keys are caught too) every action is denied except what a user needs to enroll MFA, change a
+//! first-login password and get an MFA session. The deployment template and the demo account
+//! take the document from here (`mfa-enforcer policy-document`).
+//!
+//! A stack keeps the document of the release that deployed it until it is redeployed, so a
+//! newer CLI (or an organization-wide audit) must still recognise the documents of earlier
+//! releases: [`RELEASES`] lists them all, oldest first, as the exact JSON that shipped.
+
+pub mod restore;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{json, Map, Value};
+use std::fmt;
+
+/// The actions a user without MFA may still call: enrolling a virtual MFA device, changing a
+/// first-login password, and getting an MFA-backed session.
+pub const ALLOWED_WITHOUT_MFA: [&str; 9] = [
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:GetUser",
+    "iam:ListMFADevices",
+    "iam:ListVirtualMFADevices",
+    "iam:ResyncMFADevice",
+    "iam:ChangePassword",
+    "iam:GetAccountPasswordPolicy",
+    "sts:GetSessionToken",
+];
+
+/// The statement ID of the deny statement.
+pub const DENY_SID: &str = "DenyAllExceptListedIfNoMFA";
+
+/// The canonical deny-without-MFA policy document of this release.
+pub fn deny_policy_document() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": DENY_SID,
+                "Effect": "Deny",
+                "NotAction": ALLOWED_WITHOUT_MFA,
+                "Resource": "*",
+                "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+            }
+        ]
+    })
+}
+
+/// A release of the deny policy document, exactly as it shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    /// The mfa-enforcer version that shipped it (`0.1.0`).
+    pub version: &'static str,
+    /// The document, as JSON text.
+    pub text: &'static str,
+}
+
+/// Every deny policy document this project has released, oldest first; the last one is
+/// [`deny_policy_document`] (a test holds them equal). A released document never changes:
+/// a new document is a new entry.
+pub static RELEASES: &[Release] = &[Release {
+    version: "0.1.0",
+    text: include_str!("releases/0.1.0.json"),
+}];
+
+/// The newest release: the document this build deploys.
+pub fn newest_release() -> &'static Release {
+    // RELEASES is a non-empty constant (a test says so).
+    &RELEASES[RELEASES.len() - 1]
+}
+
+/// IAM keeps at most this many versions of a managed policy.
+pub const MAX_POLICY_VERSIONS: usize = 5;
+
+/// Parses a policy document strictly: a JSON object in which no object repeats a key.
+///
+/// IAM and serde may disagree on which of two equal keys wins, so a document with a repeated
+/// key is never taken to be anything: it fails, naming the key.
+pub fn parse_document(text: &str) -> Result<Value, String> {
+    let value = serde_json::from_str::<Strict>(text)
+        .map_err(|e| e.to_string())?
+        .0;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err("a policy document is a JSON object".to_string())
+    }
+}
+
+/// The release whose document `text` is, if any. Whitespace and key order do not matter;
+/// anything else does: an unparseable document, or one that repeats a key, matches none.
+pub fn canonical_release(text: &str) -> Option<&'static Release> {
+    let document = parse_document(text).ok()?;
+    RELEASES
+        .iter()
+        .rev()
+        .find(|release| serde_json::from_str::<Value>(release.text).is_ok_and(|r| r == document))
+}
+
+/// Whether a policy document (JSON text) is one this project released.
+pub fn is_canonical(text: &str) -> bool {
+    canonical_release(text).is_some()
+}
+
+/// A JSON value read by a deserializer that refuses repeated object keys.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(value) = map.next_value()?;
+            if object.insert(key.clone(), value).is_some() {
+                return Err(de::Error::custom(format!("the key {key:?} appears twice")));
+            }
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_means_the_same_json_whatever_the_layout() {
+        let canonical = deny_policy_document();
+        assert!(is_canonical(&canonical.to_string()));
+        assert!(is_canonical(
+            &serde_json::to_string_pretty(&canonical).unwrap()
+        ));
+        let mut weakened = canonical.clone();
+        weakened["Statement"][0]["NotAction"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("*"));
+        assert!(!is_canonical(&weakened.to_string()));
+        let mut conditionless = canonical;
+        conditionless["Statement"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        assert!(!is_canonical(&conditionless.to_string()));
+        assert!(!is_canonical("not json"));
+        assert!(!is_canonical("[]"));
+    }
+
+    #[test]
+    fn a_document_that_repeats_a_key_is_never_canonical() {
+        // serde_json alone keeps the last "Effect" and would call this the canonical document;
+        // IAM might keep the first.
+        let text = deny_policy_document().to_string().replacen(
+            r#""Effect":"Deny""#,
+            r#""Effect":"Allow","Effect":"Deny""#,
+            1,
+        );
+        assert!(
+            text.contains(r#""Effect":"Allow","Effect":"Deny""#),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            deny_policy_document()
+        );
+        assert!(!is_canonical(&text));
+        let err = parse_document(&text).unwrap_err();
+        assert!(err.contains(r#"the key "Effect" appears twice"#), "{err}");
+        // Nested and top-level repeats alike.
+        assert!(parse_document(r#"{"Version":"1","Version":"2"}"#).is_err());
+        assert!(parse_document(r#"{"a":[{"b":1,"c":{"d":1,"d":2}}]}"#).is_err());
+        assert!(parse_document(r#"{"a":[{"b":1},{"b":2}]}"#).is_ok());
+    }
+
+    #[test]
+    fn every_release_is_recognised_and_the_newest_is_this_build() {
+        assert!(!RELEASES.is_empty());
+        assert_eq!(
+            serde_json::from_str::<Value>(newest_release().text).unwrap(),
+            deny_policy_document(),
+            "the newest release is the document this build deploys"
+        );
+        let mut versions = Vec::new();
+        for release in RELEASES {
+            assert_eq!(
+                canonical_release(release.text).map(|r| r.version),
+                Some(release.version)
+            );
+            versions.push(release.version);
+        }
+        let mut sorted = versions.clone();
+        sorted.dedup();
+        assert_eq!(sorted.len(), versions.len(), "one entry per release");
+    }
+
+    #[test]
+    fn denies_everything_but_enrollment_when_mfa_is_absent_or_false() {
+        let doc = deny_policy_document();
+        assert_eq!(doc["Version"], "2012-10-17");
+        let statements = doc["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1);
+        let deny = &statements[0];
+        assert_eq!(deny["Effect"], "Deny");
+        assert_eq!(deny["Resource"], "*");
+        // NotAction, not Action: everything outside the carve-outs is denied.
+        assert!(deny.get("Action").is_none());
+        // BoolIfExists: a request without the key (long-term access keys) is denied too.
+        assert_eq!(
+            deny["Condition"],
+            json!({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})
+        );
+        let carve_outs: Vec<&str> = deny["NotAction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        for needed in [
+            "iam:EnableMFADevice",
+            "iam:CreateVirtualMFADevice",
+            "iam:ChangePassword",
+            "iam:GetAccountPasswordPolicy",
+            "sts:GetSessionToken",
+        ] {
+            assert!(carve_outs.contains(&needed), "{needed} must stay allowed");
+        }
+        // Nothing that could undo the enforcement is carved out.
+        for forbidden in [
+            "iam:DeactivateMFADevice",
+            "iam:DetachUserPolicy",
+            "iam:RemoveUserFromGroup",
+            "iam:*",
+            "*",
+        ] {
+            assert!(
+                !carve_outs.contains(&forbidden),
+                "{forbidden} must stay denied"
+            );
+        }
+    }
+
+    #[test]
+    fn fits_the_managed_policy_size_limit() {
+        // IAM counts managed policy size without whitespace; the limit is 6,144 characters.
+        for release in RELEASES {
+            let compact = parse_document(release.text).unwrap().to_string();
+            assert!(compact.len() < 6144, "{}", release.version);
+        }
+    }
+}
