@@ -2,12 +2,13 @@
 # bootstrap.sh [infra]: makes one of the project's Python venvs with pinned versions and prints
 # its path. Idempotent: does nothing when the venv matches the pins.
 #   (no argument)  .venv: moto server, boto3, cargo-lambda, zig      (MFA_VENV overrides)
-#   infra          .venv-infra: cfn-lint, checkov, aws-sam-translator  (MFA_INFRA_VENV overrides)
+#   infra          .venv-infra: cfn-lint, checkov, aws-sam-translator, the IAM policy
+#                  evaluator and linter (principalmapper, parliament)  (MFA_INFRA_VENV overrides)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case "${1:-}" in
   "") VENV=${MFA_VENV:-$ROOT/.venv}; SUFFIX=""; PROBE=moto_server; WHAT="moto server, boto3, cargo-lambda, zig" ;;
-  infra) VENV=${MFA_INFRA_VENV:-$ROOT/.venv-infra}; SUFFIX="-infra"; PROBE=checkov; WHAT="cfn-lint, checkov, aws-sam-translator" ;;
+  infra) VENV=${MFA_INFRA_VENV:-$ROOT/.venv-infra}; SUFFIX="-infra"; PROBE=checkov; WHAT="cfn-lint, checkov, aws-sam-translator, principalmapper, parliament" ;;
   *) echo "bootstrap: unknown venv ${1}; expected nothing or infra" >&2; exit 2 ;;
 esac
 REQUIREMENTS="$ROOT/scripts/requirements$SUFFIX.txt"

@@ -13,6 +13,7 @@ echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== templates: cfn-lint, checkov (no network: --skip-download)"
 INFRA_VENV=$(scripts/bootstrap.sh infra)
+export MFA_INFRA_VENV=$INFRA_VENV
 "$INFRA_VENV/bin/cfn-lint" infra/template.yaml infra/stackset.yaml
 "$INFRA_VENV/bin/checkov" --quiet --compact --skip-download --framework cloudformation \
   -f infra/template.yaml -f infra/stackset.yaml

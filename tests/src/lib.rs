@@ -8,6 +8,7 @@
 //! - [`binary`] builds (if needed) and locates a workspace binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod cfn;
 pub mod fault_proxy;
 pub mod runtime_api;
 
@@ -35,6 +36,45 @@ pub fn venv() -> PathBuf {
     std::env::var_os("MFA_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join(".venv"))
+}
+
+/// The project's infra venv (`MFA_INFRA_VENV`, default `<workspace>/.venv-infra`): template
+/// linters, the IAM policy evaluator and linter.
+pub fn infra_venv() -> PathBuf {
+    std::env::var_os("MFA_INFRA_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv-infra"))
+}
+
+/// Runs one of `tests/policy_eval/`'s scripts in the infra venv with `input` on standard input
+/// and returns its JSON answer.
+pub fn policy_tool(script: &str, input: &serde_json::Value) -> serde_json::Value {
+    let python = infra_venv().join("bin/python");
+    assert!(
+        python.exists(),
+        "{} not found: run scripts/bootstrap.sh infra (make test does)",
+        python.display()
+    );
+    let mut child = Command::new(python)
+        .arg(workspace_root().join("tests/policy_eval").join(script))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// A free TCP port on 127.0.0.1.
