@@ -90,9 +90,10 @@ where
         deny_check::read(ports.reader, &settings.deny_policy_arn)
     );
     let (mut snapshot, report_age) = gathered?;
-    let deny_policy = deny_policy?;
-    // Before any write: the deny policy must be this account's.
+    // Before any write, and before a failed read of another account's policy can hide it: the
+    // deny policy must be this account's.
     settings.check_deny_policy_account(&snapshot.account_id)?;
+    let deny_policy = deny_policy?;
     let deny_policy =
         deny_check::keep_canonical(ports.reader, ports.writer, deny_policy, Depth::Default).await?;
     snapshot.deny_policy_canonical = deny_policy.canonical;

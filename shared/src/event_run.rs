@@ -8,7 +8,7 @@
 
 use crate::deny_check::{self, Depth};
 use crate::engine::{act, announce, decide, EngineError, Outgoing, Ports};
-use crate::event::{ExemptionChange, IamEvent, Target};
+use crate::event::{IamEvent, Target};
 use crate::notify::Alert;
 use crate::ports::{
     AwsError, Notifier, PolicyReader, PolicyWriter, RemediationWriter, TargetedReader,
@@ -104,8 +104,12 @@ fn event_alerts(
         } => users
             .iter()
             .map(|user| {
-                let finding = report.findings.iter().find(|f| f.user == *user);
-                exemption_alert(account_id, event, user, change, finding)
+                let alert = Alert::ExemptionChanged {
+                    user,
+                    change,
+                    finding: report.findings.iter().find(|f| f.user == *user),
+                };
+                Outgoing::alert(account_id, Some(event), &alert)
             })
             .collect(),
         Target::GroupMembers {
@@ -120,24 +124,6 @@ fn event_alerts(
         }
         _ => Vec::new(),
     }
-}
-
-fn exemption_alert(
-    account_id: &str,
-    event: &IamEvent,
-    user: &str,
-    change: &ExemptionChange,
-    finding: Option<&crate::finding::Finding>,
-) -> Outgoing {
-    Outgoing::alert(
-        account_id,
-        Some(event),
-        &Alert::ExemptionChanged {
-            user,
-            change,
-            finding,
-        },
-    )
 }
 
 /// Reads the named users live (and, once, the groups that carry the deny policy) with the

@@ -32,8 +32,12 @@ impl Deployment {
                 match key.as_str() {
                     "Ref" => self.reference(arg.as_str().unwrap()),
                     "Fn::GetAtt" => {
-                        let parts: Vec<&str> =
-                            arg.as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+                        let parts: Vec<&str> = arg
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|p| p.as_str().unwrap())
+                            .collect();
                         Some(Value::String(self.attribute(&parts.join("."))))
                     }
                     "Fn::Sub" => Some(Value::String(self.sub(arg))),
@@ -41,12 +45,8 @@ impl Deployment {
                         let args = arg.as_array().unwrap();
                         let sep = args[0].as_str().unwrap();
                         let items = self.resolve(&args[1]).unwrap();
-                        let texts: Vec<String> = items
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|v| text(v))
-                            .collect();
+                        let texts: Vec<String> =
+                            items.as_array().unwrap().iter().map(text).collect();
                         Some(Value::String(texts.join(sep)))
                     }
                     "Fn::Split" => {
@@ -54,7 +54,10 @@ impl Deployment {
                         let sep = args[0].as_str().unwrap();
                         let whole = text(&self.resolve(&args[1]).unwrap());
                         Some(Value::Array(
-                            whole.split(sep).map(|s| Value::String(s.to_string())).collect(),
+                            whole
+                                .split(sep)
+                                .map(|s| Value::String(s.to_string()))
+                                .collect(),
                         ))
                     }
                     "Fn::If" => {

@@ -263,12 +263,13 @@ async fn failures_that_outlast_the_retries_show_in_the_report_the_exit_status_an
 }
 
 /// Which calls make up each phase of a whole-account run.
-const PHASES: [(&str, &str); 6] = [
+const PHASES: [(&str, &str); 7] = [
     (
         "report",
         "iam:GenerateCredentialReport|iam:GetCredentialReport",
     ),
     ("details", "iam:GetAccountAuthorizationDetails"),
+    ("deny policy", "iam:GetPolicy|iam:GetPolicyVersion"),
     ("confirm", "iam:ListMFADevices|iam:GetLoginProfile"),
     ("attach", "iam:AttachUserPolicy"),
     ("memory", "iam:TagUser"),
@@ -414,4 +415,47 @@ async fn an_event_run_that_cannot_read_fails_retryable_and_its_retry_enforces() 
         seeded.account.attached("nina").await,
         vec![seeded.account.deny_policy_arn.as_str()]
     );
+}
+
+/// A deny policy that cannot be read is a read failure like any other: retryable, nothing
+/// attached, and no tampering alert (the policy may be perfectly fine).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deny_policy_that_cannot_be_read_fails_the_event_run_without_a_false_alarm() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.port(), 13);
+    let seeded = seed(&moto, 0).await;
+    seeded.account.user("nina", UserSpec::console()).await;
+    let config = moto
+        .sdk_config_fast_retries(&proxy.endpoint(), Duration::from_millis(500))
+        .await;
+    let app = iam_events::App::new(
+        seeded.account.settings(&[("DRY_RUN", "false")]),
+        OwnRoles::default(),
+        &Clients::new(&config),
+    );
+    let mut context = Context::default();
+    context.invoked_function_arn = format!(
+        "arn:aws:lambda:us-east-1:{}:function:iam-events",
+        mfa_enforcer_tests::ACCOUNT
+    );
+    for fixture_name in ["create-login-profile.json", "create-policy-version.json"] {
+        let event: Value =
+            serde_json::from_str(&fixture(&format!("events/cloudtrail/{fixture_name}"))).unwrap();
+        moto.reset_recording();
+        proxy.set_rules(vec![Rule::new("iam:GetPolicy", Fault::Throttle, 1.0)]);
+        let err = iam_events::handle(&app, LambdaEvent::new(event, context.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            lambda_runtime::Diagnostic::from(err).error_type,
+            "ReadFailed.Retryable",
+            "{fixture_name}"
+        );
+        assert!(moto.recorded_iam_writes().is_empty(), "{fixture_name}");
+        assert!(
+            seeded.account.drain_queue().await.is_empty(),
+            "{fixture_name}: no alert for a policy nobody could read"
+        );
+    }
+    assert!(seeded.account.attached("nina").await.is_empty());
 }

@@ -448,8 +448,18 @@ async fn with_no_canonical_version_left_nothing_is_written_and_the_alert_says_ho
     assert!(!user_run.deny_policy.as_ref().unwrap().canonical);
     assert_eq!(user_run.findings[0].status, Status::NonCompliant);
     assert_eq!(user_run.findings[0].actions[0].outcome, Outcome::Skipped);
+    assert_eq!(user_run.summary.enforced, 0);
     assert!(moto.recorded_iam_writes().is_empty());
     assert!(account.attached("nina").await.is_empty());
+    let kinds: Vec<String> = messages(&account).await.into_iter().map(|(k, _)| k).collect();
+    assert!(
+        kinds.contains(&"deny_policy_changed".to_string()),
+        "the user event alerts too: {kinds:?}"
+    );
+    assert!(
+        !kinds.iter().any(|k| k.starts_with("user_")),
+        "nobody is told anything while the policy's content is unknown: {kinds:?}"
+    );
 }
 
 /// Two runs for one tampering at once (its CreatePolicyVersion and SetDefaultPolicyVersion

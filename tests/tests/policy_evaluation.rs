@@ -49,9 +49,19 @@ fn check(cases: &[Case]) {
         .iter()
         .zip(answers)
         .filter(|(c, a)| a.as_bool() != Some(c.allowed))
-        .map(|(c, a)| format!("{}: expected allowed={}, evaluator said {a}", c.name, c.allowed))
+        .map(|(c, a)| {
+            format!(
+                "{}: expected allowed={}, evaluator said {a}",
+                c.name, c.allowed
+            )
+        })
         .collect();
-    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 fn template(file: &str) -> Value {
@@ -123,56 +133,279 @@ fn the_scp_stops_an_administrator_and_spares_the_enforcer_the_stackset_and_break
     let member = "111122223333";
     let scps = json!([[allow_all(), scp_document(&names)]]);
     let arn = |rest: &str| format!("arn:aws:{rest}");
-    let deny = arn(&format!("iam::{member}:policy/mfa-enforcer-deny-without-mfa"));
+    let deny = arn(&format!(
+        "iam::{member}:policy/mfa-enforcer-deny-without-mfa"
+    ));
     let tags = |keys: &[&str]| json!({"aws:TagKeys": keys});
     let policy_arn = |p: &str| json!({"iam:PolicyARN": p});
     let none = json!({});
     // (what, action, resource, context)
     let protected: Vec<(&str, &str, String, Value)> = vec![
-        ("write a deny policy version", "iam:CreatePolicyVersion", deny.clone(), none.clone()),
-        ("change its default", "iam:SetDefaultPolicyVersion", deny.clone(), none.clone()),
-        ("delete a version", "iam:DeletePolicyVersion", deny.clone(), none.clone()),
-        ("delete the deny policy", "iam:DeletePolicy", deny.clone(), none.clone()),
-        ("detach it from a user", "iam:DetachUserPolicy", arn(&format!("iam::{member}:user/bob")), policy_arn(&deny)),
-        ("detach it from a group", "iam:DetachGroupPolicy", arn(&format!("iam::{member}:group/Admins")), policy_arn(&deny)),
-        ("leave the group", "iam:RemoveUserFromGroup", arn(&format!("iam::{member}:group/MFAEnforcement")), none.clone()),
-        ("delete the group", "iam:DeleteGroup", arn(&format!("iam::{member}:group/MFAEnforcement")), none.clone()),
-        ("rename the group", "iam:UpdateGroup", arn(&format!("iam::{member}:group/MFAEnforcement")), none.clone()),
-        ("exempt a user", "iam:TagUser", arn(&format!("iam::{member}:user/bob")), tags(&["mfa-enforcer:exempt"])),
-        ("move an end date", "iam:TagUser", arn(&format!("iam::{member}:user/bob")), tags(&["team", "mfa-enforcer:exempt-until"])),
-        ("remove an end date", "iam:UntagUser", arn(&format!("iam::{member}:user/bob")), tags(&["mfa-enforcer:exempt-until"])),
-        ("forge notice memory", "iam:TagUser", arn(&format!("iam::{member}:user/bob")), tags(&["mfa-enforcer:notified-status"])),
-        ("create a user born exempt", "iam:CreateUser", arn(&format!("iam::{member}:user/eve")), tags(&["mfa-enforcer:exempt"])),
-        ("replace a function's code", "lambda:UpdateFunctionCode", arn(&format!("lambda:us-east-1:{member}:function:mfa-enforcer-iam-events")), none.clone()),
-        ("reconfigure a function", "lambda:UpdateFunctionConfiguration", arn(&format!("lambda:us-east-1:{member}:function:mfa-enforcer-scheduled-audit")), none.clone()),
-        ("throttle a function to zero", "lambda:PutFunctionConcurrency", arn(&format!("lambda:us-east-1:{member}:function:mfa-enforcer-iam-events")), none.clone()),
-        ("delete a function", "lambda:DeleteFunction", arn(&format!("lambda:us-east-1:{member}:function:mfa-enforcer-iam-events")), none.clone()),
-        ("pass the enforcer's role to new code", "iam:PassRole", arn(&format!("iam::{member}:role/mfa-enforcer-scheduled-audit")), none.clone()),
-        ("widen the enforcer's role", "iam:PutRolePolicy", arn(&format!("iam::{member}:role/mfa-enforcer-iam-events")), none.clone()),
-        ("let anyone assume it", "iam:UpdateAssumeRolePolicy", arn(&format!("iam::{member}:role/mfa-enforcer-iam-events")), none.clone()),
-        ("create a role the SCP would exempt", "iam:CreateRole", arn(&format!("iam::{member}:role/BreakGlassMallory")), none.clone()),
-        ("create a look-alike StackSet role", "iam:CreateRole", arn(&format!("iam::{member}:role/stacksets-exec-evil")), none.clone()),
-        ("disable the event rule", "events:DisableRule", arn(&format!("events:us-east-1:{member}:rule/mfa-enforcer-iam-events")), none.clone()),
-        ("retarget the event rule", "events:PutTargets", arn(&format!("events:us-east-1:{member}:rule/mfa-enforcer-iam-events")), none.clone()),
-        ("remove the schedule's target", "events:RemoveTargets", arn(&format!("events:us-east-1:{member}:rule/mfa-enforcer-schedule")), none.clone()),
-        ("rewrite the topic policy", "sns:SetTopicAttributes", arn(&format!("sns:us-east-1:{member}:mfa-enforcer")), none.clone()),
-        ("delete the topic", "sns:DeleteTopic", arn(&format!("sns:us-east-1:{member}:mfa-enforcer")), none.clone()),
-        ("unsubscribe the security team", "sns:Unsubscribe", arn(&format!("sns:us-east-1:{member}:mfa-enforcer:0b2f9c1e")), none.clone()),
-        ("stop the trail", "cloudtrail:StopLogging", arn(&format!("cloudtrail:us-east-1:{member}:trail/mfa-enforcer")), none.clone()),
-        ("delete the trail", "cloudtrail:DeleteTrail", arn(&format!("cloudtrail:us-east-1:{member}:trail/mfa-enforcer")), none.clone()),
-        ("blind the trail", "cloudtrail:PutEventSelectors", arn(&format!("cloudtrail:us-east-1:{member}:trail/mfa-enforcer")), none.clone()),
-        ("narrow the trail", "cloudtrail:UpdateTrail", arn(&format!("cloudtrail:us-east-1:{member}:trail/mfa-enforcer")), none.clone()),
+        (
+            "write a deny policy version",
+            "iam:CreatePolicyVersion",
+            deny.clone(),
+            none.clone(),
+        ),
+        (
+            "change its default",
+            "iam:SetDefaultPolicyVersion",
+            deny.clone(),
+            none.clone(),
+        ),
+        (
+            "delete a version",
+            "iam:DeletePolicyVersion",
+            deny.clone(),
+            none.clone(),
+        ),
+        (
+            "delete the deny policy",
+            "iam:DeletePolicy",
+            deny.clone(),
+            none.clone(),
+        ),
+        (
+            "detach it from a user",
+            "iam:DetachUserPolicy",
+            arn(&format!("iam::{member}:user/bob")),
+            policy_arn(&deny),
+        ),
+        (
+            "detach it from a group",
+            "iam:DetachGroupPolicy",
+            arn(&format!("iam::{member}:group/Admins")),
+            policy_arn(&deny),
+        ),
+        (
+            "leave the group",
+            "iam:RemoveUserFromGroup",
+            arn(&format!("iam::{member}:group/MFAEnforcement")),
+            none.clone(),
+        ),
+        (
+            "delete the group",
+            "iam:DeleteGroup",
+            arn(&format!("iam::{member}:group/MFAEnforcement")),
+            none.clone(),
+        ),
+        (
+            "rename the group",
+            "iam:UpdateGroup",
+            arn(&format!("iam::{member}:group/MFAEnforcement")),
+            none.clone(),
+        ),
+        (
+            "exempt a user",
+            "iam:TagUser",
+            arn(&format!("iam::{member}:user/bob")),
+            tags(&["mfa-enforcer:exempt"]),
+        ),
+        (
+            "move an end date",
+            "iam:TagUser",
+            arn(&format!("iam::{member}:user/bob")),
+            tags(&["team", "mfa-enforcer:exempt-until"]),
+        ),
+        (
+            "remove an end date",
+            "iam:UntagUser",
+            arn(&format!("iam::{member}:user/bob")),
+            tags(&["mfa-enforcer:exempt-until"]),
+        ),
+        (
+            "forge notice memory",
+            "iam:TagUser",
+            arn(&format!("iam::{member}:user/bob")),
+            tags(&["mfa-enforcer:notified-status"]),
+        ),
+        (
+            "create a user born exempt",
+            "iam:CreateUser",
+            arn(&format!("iam::{member}:user/eve")),
+            tags(&["mfa-enforcer:exempt"]),
+        ),
+        (
+            "replace a function's code",
+            "lambda:UpdateFunctionCode",
+            arn(&format!(
+                "lambda:us-east-1:{member}:function:mfa-enforcer-iam-events"
+            )),
+            none.clone(),
+        ),
+        (
+            "reconfigure a function",
+            "lambda:UpdateFunctionConfiguration",
+            arn(&format!(
+                "lambda:us-east-1:{member}:function:mfa-enforcer-scheduled-audit"
+            )),
+            none.clone(),
+        ),
+        (
+            "throttle a function to zero",
+            "lambda:PutFunctionConcurrency",
+            arn(&format!(
+                "lambda:us-east-1:{member}:function:mfa-enforcer-iam-events"
+            )),
+            none.clone(),
+        ),
+        (
+            "delete a function",
+            "lambda:DeleteFunction",
+            arn(&format!(
+                "lambda:us-east-1:{member}:function:mfa-enforcer-iam-events"
+            )),
+            none.clone(),
+        ),
+        (
+            "pass the enforcer's role to new code",
+            "iam:PassRole",
+            arn(&format!("iam::{member}:role/mfa-enforcer-scheduled-audit")),
+            none.clone(),
+        ),
+        (
+            "widen the enforcer's role",
+            "iam:PutRolePolicy",
+            arn(&format!("iam::{member}:role/mfa-enforcer-iam-events")),
+            none.clone(),
+        ),
+        (
+            "let anyone assume it",
+            "iam:UpdateAssumeRolePolicy",
+            arn(&format!("iam::{member}:role/mfa-enforcer-iam-events")),
+            none.clone(),
+        ),
+        (
+            "create a role the SCP would exempt",
+            "iam:CreateRole",
+            arn(&format!("iam::{member}:role/BreakGlassMallory")),
+            none.clone(),
+        ),
+        (
+            "create a look-alike StackSet role",
+            "iam:CreateRole",
+            arn(&format!("iam::{member}:role/stacksets-exec-evil")),
+            none.clone(),
+        ),
+        (
+            "disable the event rule",
+            "events:DisableRule",
+            arn(&format!(
+                "events:us-east-1:{member}:rule/mfa-enforcer-iam-events"
+            )),
+            none.clone(),
+        ),
+        (
+            "retarget the event rule",
+            "events:PutTargets",
+            arn(&format!(
+                "events:us-east-1:{member}:rule/mfa-enforcer-iam-events"
+            )),
+            none.clone(),
+        ),
+        (
+            "remove the schedule's target",
+            "events:RemoveTargets",
+            arn(&format!(
+                "events:us-east-1:{member}:rule/mfa-enforcer-schedule"
+            )),
+            none.clone(),
+        ),
+        (
+            "rewrite the topic policy",
+            "sns:SetTopicAttributes",
+            arn(&format!("sns:us-east-1:{member}:mfa-enforcer")),
+            none.clone(),
+        ),
+        (
+            "delete the topic",
+            "sns:DeleteTopic",
+            arn(&format!("sns:us-east-1:{member}:mfa-enforcer")),
+            none.clone(),
+        ),
+        (
+            "unsubscribe the security team",
+            "sns:Unsubscribe",
+            arn(&format!("sns:us-east-1:{member}:mfa-enforcer:0b2f9c1e")),
+            none.clone(),
+        ),
+        (
+            "stop the trail",
+            "cloudtrail:StopLogging",
+            arn(&format!("cloudtrail:us-east-1:{member}:trail/mfa-enforcer")),
+            none.clone(),
+        ),
+        (
+            "delete the trail",
+            "cloudtrail:DeleteTrail",
+            arn(&format!("cloudtrail:us-east-1:{member}:trail/mfa-enforcer")),
+            none.clone(),
+        ),
+        (
+            "blind the trail",
+            "cloudtrail:PutEventSelectors",
+            arn(&format!("cloudtrail:us-east-1:{member}:trail/mfa-enforcer")),
+            none.clone(),
+        ),
+        (
+            "narrow the trail",
+            "cloudtrail:UpdateTrail",
+            arn(&format!("cloudtrail:us-east-1:{member}:trail/mfa-enforcer")),
+            none.clone(),
+        ),
     ];
     // What the SCP must leave alone, so that it is no blanket deny.
     let unprotected: Vec<(&str, &str, String, Value)> = vec![
-        ("detach another policy", "iam:DetachUserPolicy", arn(&format!("iam::{member}:user/bob")), policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")),
-        ("tag a user otherwise", "iam:TagUser", arn(&format!("iam::{member}:user/bob")), tags(&["team"])),
-        ("create a user", "iam:CreateUser", arn(&format!("iam::{member}:user/eve")), none.clone()),
-        ("leave another group", "iam:RemoveUserFromGroup", arn(&format!("iam::{member}:group/Developers")), none.clone()),
-        ("deploy other code", "lambda:UpdateFunctionCode", arn(&format!("lambda:us-east-1:{member}:function:payments")), none.clone()),
-        ("pass another role", "iam:PassRole", arn(&format!("iam::{member}:role/AppRole")), none.clone()),
-        ("stop another trail", "cloudtrail:StopLogging", arn(&format!("cloudtrail:us-east-1:{member}:trail/dev")), none.clone()),
-        ("invoke the audit by hand", "lambda:InvokeFunction", arn(&format!("lambda:us-east-1:{member}:function:mfa-enforcer-scheduled-audit")), none.clone()),
+        (
+            "detach another policy",
+            "iam:DetachUserPolicy",
+            arn(&format!("iam::{member}:user/bob")),
+            policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        ),
+        (
+            "tag a user otherwise",
+            "iam:TagUser",
+            arn(&format!("iam::{member}:user/bob")),
+            tags(&["team"]),
+        ),
+        (
+            "create a user",
+            "iam:CreateUser",
+            arn(&format!("iam::{member}:user/eve")),
+            none.clone(),
+        ),
+        (
+            "leave another group",
+            "iam:RemoveUserFromGroup",
+            arn(&format!("iam::{member}:group/Developers")),
+            none.clone(),
+        ),
+        (
+            "deploy other code",
+            "lambda:UpdateFunctionCode",
+            arn(&format!("lambda:us-east-1:{member}:function:payments")),
+            none.clone(),
+        ),
+        (
+            "pass another role",
+            "iam:PassRole",
+            arn(&format!("iam::{member}:role/AppRole")),
+            none.clone(),
+        ),
+        (
+            "stop another trail",
+            "cloudtrail:StopLogging",
+            arn(&format!("cloudtrail:us-east-1:{member}:trail/dev")),
+            none.clone(),
+        ),
+        (
+            "invoke the audit by hand",
+            "lambda:InvokeFunction",
+            arn(&format!(
+                "lambda:us-east-1:{member}:function:mfa-enforcer-scheduled-audit"
+            )),
+            none.clone(),
+        ),
     ];
     let principal = |role: &str| json!({"arn": format!("arn:aws:iam::{member}:role/{role}"), "policies": [allow_all()]});
     let exempt = [
@@ -183,14 +416,15 @@ fn the_scp_stops_an_administrator_and_spares_the_enforcer_the_stackset_and_break
         "BreakGlassAlice",
     ];
     let mut cases = Vec::new();
-    let mut add = |who: &str, what: &str, action: &str, resource: &str, context: &Value, allowed: bool| {
-        cases.push(Case {
-            name: format!("{who}: {what} ({action})"),
-            request: json!({"principal": principal(who), "action": action, "resource": resource,
+    let mut add =
+        |who: &str, what: &str, action: &str, resource: &str, context: &Value, allowed: bool| {
+            cases.push(Case {
+                name: format!("{who}: {what} ({action})"),
+                request: json!({"principal": principal(who), "action": action, "resource": resource,
                             "context": context, "scps": scps}),
-            allowed,
-        });
-    };
+                allowed,
+            });
+        };
     for (what, action, resource, context) in &protected {
         add("Admin", what, action, resource, context, false);
         for role in exempt {
@@ -215,12 +449,19 @@ fn only_the_functions_the_named_operators_and_alarms_may_publish_to_the_topic() 
         let who: [(&str, bool); 5] = [
             (SCHEDULED_ROLE, true),
             (EVENTS_ROLE, true),
-            ("arn:aws:iam::123456789012:role/Operator", !operators.is_empty()),
+            (
+                "arn:aws:iam::123456789012:role/Operator",
+                !operators.is_empty(),
+            ),
             ("arn:aws:iam::123456789012:user/admin", false),
             ("arn:aws:iam::123456789012:role/DeveloperRole", false),
         ];
         for (arn, allowed) in who {
-            let policies = if arn.ends_with("user/admin") { allow_all() } else { publish_anything.clone() };
+            let policies = if arn.ends_with("user/admin") {
+                allow_all()
+            } else {
+                publish_anything.clone()
+            };
             cases.push(Case {
                 name: format!("{arn} with operators {operators:?}"),
                 request: json!({"principal": {"arn": arn, "policies": [policies]},
@@ -241,32 +482,167 @@ fn each_function_role_can_do_only_what_the_readme_says() {
     let tags = |keys: &[&str]| json!({"aws:TagKeys": keys});
     // (what, action, resource, context, allowed)
     let table: Vec<(&str, &str, &str, Value, bool)> = vec![
-        ("attach the deny policy", "iam:AttachUserPolicy", user, json!({"iam:PolicyARN": DENY}), true),
-        ("attach AdministratorAccess", "iam:AttachUserPolicy", user, json!({"iam:PolicyARN": admin}), false),
-        ("attach another policy", "iam:AttachUserPolicy", user, json!({"iam:PolicyARN": other_policy}), false),
-        ("add to the enforcement group", "iam:AddUserToGroup", GROUP, json!({}), true),
-        ("add to another group", "iam:AddUserToGroup", "arn:aws:iam::123456789012:group/Admins", json!({}), false),
-        ("remember a notice", "iam:TagUser", user, tags(&["mfa-enforcer:notified-status", "mfa-enforcer:notified-at"]), true),
-        ("exempt a user", "iam:TagUser", user, tags(&["mfa-enforcer:exempt"]), false),
-        ("exempt a user beside a notice", "iam:TagUser", user, tags(&["mfa-enforcer:notified-status", "mfa-enforcer:exempt"]), false),
-        ("write a deny policy version", "iam:CreatePolicyVersion", DENY, json!({}), false),
-        ("write another policy's version", "iam:CreatePolicyVersion", other_policy, json!({}), false),
-        ("choose among the deny policy's versions", "iam:SetDefaultPolicyVersion", DENY, json!({}), true),
-        ("choose another policy's version", "iam:SetDefaultPolicyVersion", other_policy, json!({}), false),
-        ("delete a deny policy version", "iam:DeletePolicyVersion", DENY, json!({}), true),
-        ("delete another policy's version", "iam:DeletePolicyVersion", other_policy, json!({}), false),
-        ("read the deny policy", "iam:GetPolicy", DENY, json!({}), true),
-        ("publish to its topic", "sns:Publish", TOPIC, json!({}), true),
-        ("publish elsewhere", "sns:Publish", "arn:aws:sns:us-east-1:123456789012:other", json!({}), false),
-        ("detach anything", "iam:DetachUserPolicy", user, json!({"iam:PolicyARN": DENY}), false),
-        ("remove from a group", "iam:RemoveUserFromGroup", GROUP, json!({}), false),
-        ("give a user a password", "iam:CreateLoginProfile", user, json!({}), false),
-        ("create access keys", "iam:CreateAccessKey", user, json!({}), false),
+        (
+            "attach the deny policy",
+            "iam:AttachUserPolicy",
+            user,
+            json!({"iam:PolicyARN": DENY}),
+            true,
+        ),
+        (
+            "attach AdministratorAccess",
+            "iam:AttachUserPolicy",
+            user,
+            json!({"iam:PolicyARN": admin}),
+            false,
+        ),
+        (
+            "attach another policy",
+            "iam:AttachUserPolicy",
+            user,
+            json!({"iam:PolicyARN": other_policy}),
+            false,
+        ),
+        (
+            "add to the enforcement group",
+            "iam:AddUserToGroup",
+            GROUP,
+            json!({}),
+            true,
+        ),
+        (
+            "add to another group",
+            "iam:AddUserToGroup",
+            "arn:aws:iam::123456789012:group/Admins",
+            json!({}),
+            false,
+        ),
+        (
+            "remember a notice",
+            "iam:TagUser",
+            user,
+            tags(&["mfa-enforcer:notified-status", "mfa-enforcer:notified-at"]),
+            true,
+        ),
+        (
+            "exempt a user",
+            "iam:TagUser",
+            user,
+            tags(&["mfa-enforcer:exempt"]),
+            false,
+        ),
+        (
+            "exempt a user beside a notice",
+            "iam:TagUser",
+            user,
+            tags(&["mfa-enforcer:notified-status", "mfa-enforcer:exempt"]),
+            false,
+        ),
+        (
+            "write a deny policy version",
+            "iam:CreatePolicyVersion",
+            DENY,
+            json!({}),
+            false,
+        ),
+        (
+            "write another policy's version",
+            "iam:CreatePolicyVersion",
+            other_policy,
+            json!({}),
+            false,
+        ),
+        (
+            "choose among the deny policy's versions",
+            "iam:SetDefaultPolicyVersion",
+            DENY,
+            json!({}),
+            true,
+        ),
+        (
+            "choose another policy's version",
+            "iam:SetDefaultPolicyVersion",
+            other_policy,
+            json!({}),
+            false,
+        ),
+        (
+            "delete a deny policy version",
+            "iam:DeletePolicyVersion",
+            DENY,
+            json!({}),
+            true,
+        ),
+        (
+            "delete another policy's version",
+            "iam:DeletePolicyVersion",
+            other_policy,
+            json!({}),
+            false,
+        ),
+        (
+            "read the deny policy",
+            "iam:GetPolicy",
+            DENY,
+            json!({}),
+            true,
+        ),
+        (
+            "publish to its topic",
+            "sns:Publish",
+            TOPIC,
+            json!({}),
+            true,
+        ),
+        (
+            "publish elsewhere",
+            "sns:Publish",
+            "arn:aws:sns:us-east-1:123456789012:other",
+            json!({}),
+            false,
+        ),
+        (
+            "detach anything",
+            "iam:DetachUserPolicy",
+            user,
+            json!({"iam:PolicyARN": DENY}),
+            false,
+        ),
+        (
+            "remove from a group",
+            "iam:RemoveUserFromGroup",
+            GROUP,
+            json!({}),
+            false,
+        ),
+        (
+            "give a user a password",
+            "iam:CreateLoginProfile",
+            user,
+            json!({}),
+            false,
+        ),
+        (
+            "create access keys",
+            "iam:CreateAccessKey",
+            user,
+            json!({}),
+            false,
+        ),
         ("pass a role", "iam:PassRole", EVENTS_ROLE, json!({}), false),
-        ("assume a role", "sts:AssumeRole", "arn:aws:iam::123456789012:role/Admin", json!({}), false),
+        (
+            "assume a role",
+            "sts:AssumeRole",
+            "arn:aws:iam::123456789012:role/Admin",
+            json!({}),
+            false,
+        ),
     ];
     let mut cases = Vec::new();
-    for (role, arn) in [("ScheduledAuditRole", SCHEDULED_ROLE), ("IamEventsRole", EVENTS_ROLE)] {
+    for (role, arn) in [
+        ("ScheduledAuditRole", SCHEDULED_ROLE),
+        ("IamEventsRole", EVENTS_ROLE),
+    ] {
         let policies = role_policies(role);
         for (what, action, resource, context, allowed) in &table {
             cases.push(Case {
@@ -285,7 +661,10 @@ fn every_policy_the_project_ships_passes_parliament() {
     let t = template("template.yaml");
     let d = deployment(&["arn:aws:iam::123456789012:role/Operator"]);
     let mut policies = BTreeMap::new();
-    policies.insert("deny policy (policy-document)".to_string(), deny_policy_document());
+    policies.insert(
+        "deny policy (policy-document)".to_string(),
+        deny_policy_document(),
+    );
     for release in mfa_enforcer::policy::RELEASES {
         policies.insert(
             format!("deny policy of release {}", release.version),
@@ -303,11 +682,22 @@ fn every_policy_the_project_ships_passes_parliament() {
         let properties = &resource["Properties"];
         match resource["Type"].as_str().unwrap() {
             "AWS::IAM::ManagedPolicy" => {
-                policies.insert(name.clone(), d.resolve(&properties["PolicyDocument"]).unwrap());
+                policies.insert(
+                    name.clone(),
+                    d.resolve(&properties["PolicyDocument"]).unwrap(),
+                );
             }
             "AWS::IAM::Role" => {
-                for (i, p) in properties["Policies"].as_array().unwrap().iter().enumerate() {
-                    policies.insert(format!("{name} policy {i}"), d.resolve(&p["PolicyDocument"]).unwrap());
+                for (i, p) in properties["Policies"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .enumerate()
+                {
+                    policies.insert(
+                        format!("{name} policy {i}"),
+                        d.resolve(&p["PolicyDocument"]).unwrap(),
+                    );
                 }
             }
             _ => {}
