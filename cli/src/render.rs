@@ -219,6 +219,7 @@ mod tests {
             notifications: vec![],
             event: None,
             deny_policy: None,
+            exemptions_changed: false,
         }
     }
 

@@ -55,6 +55,11 @@ pub fn judge(arn: &str, default: &DefaultPolicyVersion) -> DenyPolicyCheck {
         detail: None,
         actions: Vec::new(),
         operator_commands: Vec::new(),
+        exempt_digest: default
+            .tags
+            .iter()
+            .find(|(k, _)| k == crate::notices::EXEMPT_DIGEST_TAG)
+            .map(|(_, v)| v.clone()),
     }
 }
 
@@ -348,6 +353,7 @@ mod tests {
             Ok(DefaultPolicyVersion {
                 id: state.default.clone(),
                 document,
+                tags: Vec::new(),
             })
         }
         async fn policy_versions(&self, _: &str) -> Result<Vec<PolicyVersion>, AwsError> {
@@ -383,6 +389,9 @@ mod tests {
                 assert!(s.versions.iter().any(|(v, _)| v == id));
                 s.default = id.to_string();
             })
+        }
+        async fn tag_policy(&self, _: &str, _: &[(&'static str, String)]) -> Result<(), AwsError> {
+            unreachable!("a repair never tags")
         }
         async fn delete_policy_version(&self, _: &str, id: &str) -> Result<(), AwsError> {
             self.write(format!("delete {id}"), |s| {
@@ -510,6 +519,7 @@ mod tests {
             &DefaultPolicyVersion {
                 id: "v1".into(),
                 document: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+                ..Default::default()
             },
         );
         assert!(!check.canonical);
@@ -519,6 +529,7 @@ mod tests {
             &DefaultPolicyVersion {
                 id: "v1".into(),
                 document: newest.text.into(),
+                ..Default::default()
             },
         );
         assert!(check.canonical);
@@ -530,6 +541,7 @@ mod tests {
                 &DefaultPolicyVersion {
                     id: "v1".into(),
                     document: release.text.into(),
+                    ..Default::default()
                 },
             );
             assert_eq!(
@@ -553,6 +565,7 @@ mod tests {
             &DefaultPolicyVersion {
                 id: "v2".into(),
                 document: text,
+                ..Default::default()
             },
         );
         assert!(!check.canonical);

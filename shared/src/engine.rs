@@ -8,7 +8,7 @@ use crate::deny_check::{self, Depth};
 use crate::evaluate::{evaluate, evaluate_user};
 use crate::event::IamEvent;
 use crate::finding::{Finding, Outcome, Status};
-use crate::notices::{plan_notices, NoticeKind, NoticeMemory};
+use crate::notices::{exempt_digest, plan_notices, NoticeKind, NoticeMemory, EXEMPT_DIGEST_TAG};
 use crate::notify::{self, Alert};
 use crate::plan::{plan, Plan, UserPlan};
 use crate::ports::{
@@ -115,7 +115,10 @@ where
         .await;
     }
     let mut report = act(ports.writer, &snapshot, findings, plan, settings, now).await;
+    let digest_found = deny_policy.exempt_digest.clone();
     report.record_deny_policy(deny_policy);
+    report.exemptions_changed = digest_found != Some(exempt_digest(&report.findings))
+        && !(digest_found.is_none() && report.summary.exempt == 0);
     announce(
         ports.writer,
         ports.notifier,
@@ -315,7 +318,7 @@ fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
 /// when one is due; all in as few requests as SNS allows. Each published notice is then remembered on
 /// the user's tags. Every message and memory write is recorded in the report; a failure fails
 /// the run but never undoes an enforcement.
-pub(crate) async fn announce<W: RemediationWriter, N: Notifier>(
+pub(crate) async fn announce<W: RemediationWriter + PolicyWriter, N: Notifier>(
     writer: Option<&W>,
     notifier: Option<&N>,
     settings: &Settings,
@@ -390,6 +393,7 @@ pub(crate) async fn announce<W: RemediationWriter, N: Notifier>(
                     ));
                 }
             }
+            remember_exemptions(writer, settings, report).await;
         }
     }
     let s = &report.summary;
@@ -401,6 +405,31 @@ pub(crate) async fn announce<W: RemediationWriter, N: Notifier>(
         guard_tripped = s.guard_tripped,
         "run finished"
     );
+}
+
+/// Once a summary that lists the exempt users is out, remembers which exemptions it listed
+/// (a digest on the deny policy's `mfa-enforcer:exempt-digest` tag), so that the next summary
+/// is due only when they change again. Not remembered, they are listed again next run.
+async fn remember_exemptions<W: PolicyWriter>(
+    writer: &W,
+    settings: &Settings,
+    report: &mut RunReport,
+) {
+    let summary_sent = report
+        .notifications
+        .iter()
+        .any(|n| n.kind == notify::RUN_SUMMARY && n.outcome == Outcome::Applied);
+    // A run that writes nothing (guard tripped, deny policy not canonical) writes this neither.
+    let writes_nothing =
+        report.summary.guard_tripped || report.deny_policy.as_ref().is_some_and(|c| !c.canonical);
+    if !(report.exemptions_changed && summary_sent) || writes_nothing {
+        return;
+    }
+    let tags = [(EXEMPT_DIGEST_TAG, exempt_digest(&report.findings))];
+    if let Err(e) = writer.tag_policy(&settings.deny_policy_arn, &tags).await {
+        error!(error = %e, "remembering the exemptions announced failed");
+        report.record_notification(record(notify::EXEMPTION_MEMORY.to_string(), None, Err(e)));
+    }
 }
 
 fn record(
@@ -701,6 +730,7 @@ mod tests {
             Ok(crate::ports::DefaultPolicyVersion {
                 id: self.default_version.clone(),
                 document,
+                tags: Vec::new(),
             })
         }
         async fn policy_versions(
@@ -776,6 +806,17 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push(format!("set-default {id}"));
+            Ok(())
+        }
+        async fn tag_policy(
+            &self,
+            _: &str,
+            tags: &[(&'static str, String)],
+        ) -> Result<(), AwsError> {
+            self.writes
+                .lock()
+                .unwrap()
+                .push(format!("tag-policy {}", tags[0].0));
             Ok(())
         }
         async fn delete_policy_version(&self, _: &str, id: &str) -> Result<(), AwsError> {

@@ -78,6 +78,33 @@ pub fn email_address(tag_value: &str) -> Option<String> {
     (text.len() <= 254 && local_ok && domain_ok).then(|| text.to_string())
 }
 
+/// The deny policy's tag holding a digest of the exemptions (who, until when) that the last
+/// run summary listed: a whole-account run sends its summary when they changed since, so a
+/// stack without the event function still shows every new exemption once, and a quiet account
+/// is not told the same list every run. Exempt users themselves are never written to.
+pub const EXEMPT_DIGEST_TAG: &str = "mfa-enforcer:exempt-digest";
+
+/// A digest of the exempt users and their end dates, in the form [`EXEMPT_DIGEST_TAG`] holds
+/// (64-bit FNV-1a in hex, over the sorted list; the digest of no exemption at all is that of
+/// the empty list). Not a secret: only a change detector.
+pub fn exempt_digest(findings: &[Finding]) -> String {
+    let mut lines: Vec<String> = findings
+        .iter()
+        .filter(|f| f.status == Status::Exempt)
+        .map(|f| {
+            let until = f.exempt_until.map(|t| t.to_rfc3339()).unwrap_or_default();
+            format!("{}\0{until}\n", f.user)
+        })
+        .collect();
+    lines.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in lines.concat().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
 /// Why a user gets a message (or only a new memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeKind {
@@ -161,6 +188,42 @@ pub fn plan_notices(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exemption_digest_changes_with_who_is_exempt_and_until_when_only() {
+        let exempt = |user: &str, until: Option<i64>| {
+            let mut f = finding(Status::Exempt, None, None);
+            f.user = user.into();
+            f.exempt_until = until.and_then(|d| Utc.timestamp_opt(d, 0).single());
+            f
+        };
+        let other = finding(Status::Compliant, None, None);
+        let base = exempt_digest(&[exempt("a", None), exempt("b", Some(1_900_000_000))]);
+        // Order and other users do not matter.
+        assert_eq!(
+            exempt_digest(&[
+                other.clone(),
+                exempt("b", Some(1_900_000_000)),
+                exempt("a", None)
+            ]),
+            base
+        );
+        // Who and until when do.
+        for changed in [
+            vec![exempt("a", None)],
+            vec![exempt("a", None), exempt("b", Some(1_900_000_001))],
+            vec![exempt("a", None), exempt("b", None)],
+            vec![
+                exempt("a", None),
+                exempt("b", Some(1_900_000_000)),
+                exempt("c", None),
+            ],
+        ] {
+            assert_ne!(exempt_digest(&changed), base);
+        }
+        assert_eq!(exempt_digest(&[other]), exempt_digest(&[]));
+        assert_eq!(base.len(), 16);
+    }
 
     #[test]
     fn only_a_valid_email_address_is_ever_a_recipient() {

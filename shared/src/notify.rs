@@ -20,6 +20,10 @@ pub const RUN_SUMMARY: &str = "run_summary";
 /// The `kind` recorded when remembering a notice on the user (its tags) failed.
 pub const NOTICE_MEMORY: &str = "notice_memory";
 
+/// The `kind` recorded when remembering the exemptions a summary listed (a tag on the deny
+/// policy) failed.
+pub const EXEMPTION_MEMORY: &str = "exemption_memory";
+
 /// How many non-compliant users a run summary lists by name. SNS rejects messages over
 /// 256 KiB; a first run in a large account can find thousands. The full list is in the run
 /// report (the Lambda's response, the CLI's `--format json`), the summary says how many it left out.
@@ -42,15 +46,15 @@ pub struct Notification {
 }
 
 /// Whether a run is worth a summary: something is non-compliant, something changed or failed,
-/// or (a whole-account run) some user is exempt: a stack without the event function would
-/// otherwise never show an exemption to anyone.
+/// or (a whole-account run) the exempt users changed since the last summary that listed them:
+/// a stack without the event function would otherwise never show an exemption to anyone.
 pub fn run_summary_due(report: &RunReport) -> bool {
     let s = &report.summary;
     s.non_compliant > 0
         || s.actions_applied > 0
         || s.actions_failed > 0
         || s.guard_tripped
-        || (s.exempt > 0 && report.event.is_none())
+        || report.exemptions_changed
 }
 
 /// Severity of a run: `critical` when something failed or the guard tripped, `warning` when
@@ -179,6 +183,13 @@ pub fn run_summary(report: &RunReport) -> Notification {
         .filter(|f| f.status == Status::Exempt)
         .collect();
     let exempt_listed = &exempt[..exempt.len().min(MAX_LISTED_USERS)];
+    if report.exemptions_changed {
+        let _ = writeln!(
+            text,
+            "\nThe exempt users changed since the last summary that listed them ({} now).",
+            exempt.len()
+        );
+    }
     if !exempt_listed.is_empty() {
         let _ = writeln!(
             text,
@@ -215,6 +226,7 @@ pub fn run_summary(report: &RunReport) -> Notification {
             "exempt_until": f.exempt_until,
         })).collect::<Vec<_>>(),
         "exempt_not_listed": exempt.len() - exempt_listed.len(),
+        "exemptions_changed": report.exemptions_changed,
         "summary": s,
         "non_compliant": listed.iter().map(|f| json!({
             "user": f.user,
@@ -726,6 +738,7 @@ mod tests {
             notifications: vec![],
             event: None,
             deny_policy: None,
+            exemptions_changed: false,
         }
     }
 
@@ -987,9 +1000,18 @@ mod tests {
             &crate::ports::DefaultPolicyVersion {
                 id: "v1".into(),
                 document: crate::policy::deny_policy_document().to_string(),
+                ..Default::default()
             },
         ));
-        assert!(run_summary_due(&r), "exempt users alone make a summary due");
+        assert!(
+            !run_summary_due(&r),
+            "the same exempt users as last time: quiet"
+        );
+        r.exemptions_changed = true;
+        assert!(
+            run_summary_due(&r),
+            "changed exemptions alone make a summary due"
+        );
         let n = run_summary(&r);
         for needle in [
             "erin: exempt until 2026-07-01T00:00:00Z",
@@ -1001,6 +1023,10 @@ mod tests {
         assert_eq!(n.json["exempt"][1]["user"], "frank");
         assert_eq!(n.json["exempt"][1]["exempt_until"], serde_json::Value::Null);
         assert_eq!(n.json["deny_policy"]["canonical"], true);
+        assert_eq!(n.json["exemptions_changed"], true);
+        assert!(n
+            .text
+            .contains("The exempt users changed since the last summary that listed them (2 now)."));
     }
 
     #[test]

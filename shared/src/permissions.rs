@@ -91,6 +91,10 @@ pub const PUBLISH: &str = "sns:Publish";
 /// The permission remembering a notice on the user needs (`mfa-enforcer:notified-*` tags).
 pub const NOTICE_MEMORY: &str = "iam:TagUser";
 
+/// The permission remembering which exemptions a whole-account run's summary listed needs
+/// (the deny policy's `mfa-enforcer:exempt-digest` tag).
+pub const EXEMPTION_MEMORY: &str = "iam:TagPolicy";
+
 const USER_ACTIONS: [ActionKind; 2] = [
     ActionKind::AttachDenyPolicy,
     ActionKind::AddToEnforcementGroup,
@@ -115,7 +119,10 @@ fn collect(reads: &[Read], actions: &[ActionKind]) -> Vec<&'static str> {
 
 /// Every permission a whole-account run (scheduled-audit) may use, sorted.
 pub fn scheduled_audit() -> Vec<&'static str> {
-    collect(&Read::ACCOUNT, &USER_ACTIONS)
+    let mut all = collect(&Read::ACCOUNT, &USER_ACTIONS);
+    all.push(EXEMPTION_MEMORY);
+    all.sort_unstable();
+    all
 }
 
 /// Every permission an event run (iam-events) may use, sorted.
@@ -153,6 +160,7 @@ mod tests {
                 "iam:ListMFADevices",
                 "iam:ListPolicyVersions",
                 "iam:SetDefaultPolicyVersion",
+                "iam:TagPolicy",
                 "iam:TagUser",
                 "sns:Publish",
             ]

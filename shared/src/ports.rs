@@ -65,13 +65,15 @@ pub struct PolicyVersion {
     pub created: Option<DateTime<Utc>>,
 }
 
-/// A managed policy's default version and its document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A managed policy's default version and its document, and the policy's tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DefaultPolicyVersion {
     /// The default version's ID (`v1`).
     pub id: String,
     /// Its document, decoded JSON text.
     pub document: String,
+    /// The policy's tags (GetPolicy returns them with the default version's ID).
+    pub tags: Vec<(String, String)>,
 }
 
 /// An AWS call that failed, in our terms.
@@ -163,6 +165,14 @@ pub trait PolicyWriter: Sync {
         &self,
         policy_arn: &str,
         version_id: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Sets tags on a managed policy (the deny policy's `mfa-enforcer:exempt-digest`: which
+    /// exemptions the security team has last been told about).
+    fn tag_policy(
+        &self,
+        policy_arn: &str,
+        tags: &[(&'static str, String)],
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// Deletes a non-default version of a managed policy; a version already gone (deleted by

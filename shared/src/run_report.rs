@@ -35,6 +35,10 @@ pub struct RunReport {
     /// report or a run that never got that far).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_policy: Option<DenyPolicyCheck>,
+    /// A whole-account run found the exempt users (or their end dates) changed since the last
+    /// run summary that listed them: its summary is due. Not part of the JSON report.
+    #[serde(skip)]
+    pub exemptions_changed: bool,
 }
 
 /// What a run found in the deny policy, and what it did about it.
@@ -76,6 +80,9 @@ pub struct DenyPolicyCheck {
     /// When no canonical version is left: what an operator runs, with their own credentials.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operator_commands: Vec<String>,
+    /// The policy's `mfa-enforcer:exempt-digest` tag as read. Not part of the JSON report.
+    #[serde(skip)]
+    pub exempt_digest: Option<String>,
 }
 
 fn already_in_place() -> Outcome {
@@ -268,6 +275,7 @@ impl RunReport {
             notifications: Vec::new(),
             event: None,
             deny_policy: None,
+            exemptions_changed: false,
         }
     }
 
@@ -349,6 +357,7 @@ mod tests {
             notifications: vec![],
             event: None,
             deny_policy: None,
+            exemptions_changed: false,
         }
     }
 

@@ -116,6 +116,8 @@ pub fn scp_document(names: &ScpNames) -> Value {
                     "iam:SetDefaultPolicyVersion",
                     "iam:DeletePolicyVersion",
                     "iam:DeletePolicy",
+                    "iam:TagPolicy",
+                    "iam:UntagPolicy",
                     // The enforcement group.
                     "iam:RemoveUserFromGroup",
                     "iam:DeleteGroup",

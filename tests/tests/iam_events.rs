@@ -451,7 +451,11 @@ async fn with_no_canonical_version_left_nothing_is_written_and_the_alert_says_ho
     assert_eq!(user_run.summary.enforced, 0);
     assert!(moto.recorded_iam_writes().is_empty());
     assert!(account.attached("nina").await.is_empty());
-    let kinds: Vec<String> = messages(&account).await.into_iter().map(|(k, _)| k).collect();
+    let kinds: Vec<String> = messages(&account)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert!(
         kinds.contains(&"deny_policy_changed".to_string()),
         "the user event alerts too: {kinds:?}"

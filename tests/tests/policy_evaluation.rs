@@ -166,6 +166,12 @@ fn the_scp_stops_an_administrator_and_spares_the_enforcer_the_stackset_and_break
             none.clone(),
         ),
         (
+            "silence the exemption digest",
+            "iam:TagPolicy",
+            deny.clone(),
+            tags(&["mfa-enforcer:exempt-digest"]),
+        ),
+        (
             "detach it from a user",
             "iam:DetachUserPolicy",
             arn(&format!("iam::{member}:user/bob")),
@@ -638,13 +644,45 @@ fn each_function_role_can_do_only_what_the_readme_says() {
             false,
         ),
     ];
+    // Only the whole-account run remembers which exemptions its summary listed.
+    let digest = |role: &str| role == "ScheduledAuditRole";
     let mut cases = Vec::new();
     for (role, arn) in [
         ("ScheduledAuditRole", SCHEDULED_ROLE),
         ("IamEventsRole", EVENTS_ROLE),
     ] {
         let policies = role_policies(role);
-        for (what, action, resource, context, allowed) in &table {
+        let own: Vec<(&str, &str, &str, Value, bool)> = vec![
+            (
+                "remember the exemptions announced",
+                "iam:TagPolicy",
+                DENY,
+                tags(&["mfa-enforcer:exempt-digest"]),
+                digest(role),
+            ),
+            (
+                "tag the deny policy otherwise",
+                "iam:TagPolicy",
+                DENY,
+                tags(&["mfa-enforcer:exempt-digest", "owner"]),
+                false,
+            ),
+            (
+                "tag another policy",
+                "iam:TagPolicy",
+                other_policy,
+                tags(&["mfa-enforcer:exempt-digest"]),
+                false,
+            ),
+            (
+                "untag the deny policy",
+                "iam:UntagPolicy",
+                DENY,
+                tags(&["mfa-enforcer:exempt-digest"]),
+                false,
+            ),
+        ];
+        for (what, action, resource, context, allowed) in table.iter().chain(&own) {
             cases.push(Case {
                 name: format!("{role}: {what}"),
                 request: json!({"principal": {"arn": arn, "policies": policies},

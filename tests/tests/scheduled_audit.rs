@@ -167,6 +167,9 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
     let mut writes = vec!["iam:AttachUserPolicy"; 4];
     writes.push("sns:PublishBatch");
     writes.extend(["iam:TagUser"; 4]);
+    // The summary listed erin-exempt: remembered on the deny policy, so that only a change
+    // to the exemptions makes the next summary due.
+    writes.push("iam:TagPolicy");
     assert_eq!(&requests[reads.len()..], writes, "{requests:?}");
 
     // The messages reached the subscribed queue, with routable attributes: the run summary,
@@ -249,15 +252,46 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
         "second run wrote {:?}",
         moto.recorded_iam_writes()
     );
-    // Nothing to tell anyone but the security team, who hear every run that some user is
-    // exempt (a stack without the event function would otherwise never show an exemption).
-    let quiet = account.drain_queue().await;
-    assert_eq!(quiet.len(), 1, "{quiet:?}");
-    assert_eq!(attribute(&quiet[0], "event_type"), "run_summary");
-    assert_eq!(attribute(&quiet[0], "severity"), "info");
-    let body: Value = serde_json::from_str(quiet[0]["Message"].as_str().unwrap()).unwrap();
-    assert_eq!(body["exempt"][0]["user"], "erin-exempt");
-    assert_eq!(body["summary"]["non_compliant"], 0);
+    assert!(
+        account.drain_queue().await.is_empty(),
+        "a quiet run sends no summary: the exemptions are those the last one listed"
+    );
+
+    // A new exemption is news for the next whole-account run, even without the event function.
+    account
+        .iam
+        .tag_user()
+        .user_name("dave")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key(EXEMPT)
+                .value("true")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    invoke(&moto, account.settings(&[]), json!({"dry_run": false}))
+        .await
+        .unwrap();
+    let news = account.drain_queue().await;
+    assert_eq!(news.len(), 1, "{news:?}");
+    assert_eq!(attribute(&news[0], "event_type"), "run_summary");
+    assert_eq!(attribute(&news[0], "severity"), "info");
+    let body: Value = serde_json::from_str(news[0]["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(body["exemptions_changed"], true);
+    let exempt: Vec<&str> = body["exempt"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user"].as_str().unwrap())
+        .collect();
+    assert_eq!(exempt, ["dave", "erin-exempt"]);
+    assert!(news[0]["Subject"]
+        .as_str()
+        .unwrap()
+        .ends_with("0 non-compliant, 2 exempt"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -174,6 +174,14 @@ fn writes_are_granted_only_on_what_the_enforcer_owns() {
                 assert!(key.starts_with(prefix), "{role}: {key} outside {pattern}");
             }
         }
+        for s in statement_for(&all, "iam:TagPolicy") {
+            assert_eq!(s["Resource"], json!({"Ref": "DenyPolicy"}), "{role}");
+            assert_eq!(
+                s["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
+                json!(mfa_enforcer::notices::EXEMPT_DIGEST_TAG),
+                "{role}"
+            );
+        }
         for s in statement_for(&all, "sns:Publish") {
             assert_eq!(s["Resource"], json!({"Ref": "Topic"}), "{role}");
         }

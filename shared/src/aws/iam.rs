@@ -371,17 +371,23 @@ impl PolicyReader for IamReader {
             .send()
             .await
             .map_err(|e| from_sdk("GetPolicy", e))?;
-        let id = policy
+        let policy = policy
             .policy
-            .and_then(|p| p.default_version_id)
-            .ok_or_else(|| AwsError {
-                operation: "GetPolicy",
-                code: None,
-                message: format!("{policy_arn} has no default version"),
-                retryable: false,
-            })?;
+            .unwrap_or_else(|| aws_sdk_iam::types::Policy::builder().build());
+        let tags = policy
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect();
+        let id = policy.default_version_id.ok_or_else(|| AwsError {
+            operation: "GetPolicy",
+            code: None,
+            message: format!("{policy_arn} has no default version"),
+            retryable: false,
+        })?;
         let document = self.policy_version_document(policy_arn, &id).await?;
-        Ok(DefaultPolicyVersion { id, document })
+        Ok(DefaultPolicyVersion { id, document, tags })
     }
 
     async fn policy_versions(&self, policy_arn: &str) -> Result<Vec<PolicyVersion>, AwsError> {
@@ -425,6 +431,23 @@ impl PolicyReader for IamReader {
     }
 }
 
+fn tag(
+    key: &str,
+    value: &str,
+    operation: &'static str,
+) -> Result<aws_sdk_iam::types::Tag, AwsError> {
+    aws_sdk_iam::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .map_err(|e| AwsError {
+            operation,
+            code: None,
+            message: format!("tag {key}: {e}"),
+            retryable: false,
+        })
+}
+
 /// Writes remediations through IAM. Built only for runs that enforce.
 #[derive(Debug, Clone)]
 pub struct IamWriter {
@@ -464,17 +487,7 @@ impl RemediationWriter for IamWriter {
     async fn tag_user(&self, user: &str, tags: &[(&'static str, String)]) -> Result<(), AwsError> {
         let mut request = self.client.tag_user().user_name(user);
         for (key, value) in tags {
-            let tag = aws_sdk_iam::types::Tag::builder()
-                .key(*key)
-                .value(value)
-                .build()
-                .map_err(|e| AwsError {
-                    operation: "TagUser",
-                    code: None,
-                    message: format!("tag {key}: {e}"),
-                    retryable: false,
-                })?;
-            request = request.tags(tag);
+            request = request.tags(tag(key, value, "TagUser")?);
         }
         request
             .send()
@@ -498,6 +511,22 @@ impl PolicyWriter for IamWriter {
             .await
             .map(|_| ())
             .map_err(|e| from_sdk("SetDefaultPolicyVersion", e))
+    }
+
+    async fn tag_policy(
+        &self,
+        policy_arn: &str,
+        tags: &[(&'static str, String)],
+    ) -> Result<(), AwsError> {
+        let mut request = self.client.tag_policy().policy_arn(policy_arn);
+        for (key, value) in tags {
+            request = request.tags(tag(key, value, "TagPolicy")?);
+        }
+        request
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("TagPolicy", e))
     }
 
     async fn delete_policy_version(
