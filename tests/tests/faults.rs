@@ -5,7 +5,8 @@
 //! kind on every call: the account converges within two runs. The fault matrix, every kind x
 //! every phase at 100% on the scheduled-audit handler: the run fails visibly, writes nothing
 //! wrong, and the next run without faults converges. "Wrong" is any IAM write other than
-//! the deny policy and the notice memory on a user who was non-compliant.
+//! the deny policy and the notice memory on a user who was non-compliant, and the exemption
+//! digest on the deny policy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use iam_events::{OwnRoles, Response};
@@ -81,17 +82,24 @@ fn wrong_writes(moto: &Moto, seeded: &Seeded) -> Vec<String> {
             !(op.starts_with("Get") || op.starts_with("List") || op == "GenerateCredentialReport")
         })
         .filter(|c| {
+            let only_keys = |prefix: &str| {
+                c.params
+                    .iter()
+                    .filter(|(k, _)| k.ends_with(".Key"))
+                    .all(|(_, v)| v.starts_with(prefix))
+            };
+            if c.action == "iam:TagPolicy" {
+                // Remembering which exemptions the summary listed: the deny policy, that key.
+                return !(c.param("PolicyArn") == Some(seeded.account.deny_policy_arn.as_str())
+                    && only_keys(mfa_enforcer::notices::EXEMPT_DIGEST_TAG));
+            }
             let user = c.param("UserName").unwrap_or_default();
             let allowed = seeded.non_compliant.contains(user)
                 && match c.action.as_str() {
                     "iam:AttachUserPolicy" => {
                         c.param("PolicyArn") == Some(seeded.account.deny_policy_arn.as_str())
                     }
-                    "iam:TagUser" => c
-                        .params
-                        .iter()
-                        .filter(|(k, _)| k.ends_with(".Key"))
-                        .all(|(_, v)| v.starts_with("mfa-enforcer:notified-")),
+                    "iam:TagUser" => only_keys("mfa-enforcer:notified-"),
                     _ => false,
                 };
             !allowed
