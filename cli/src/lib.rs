@@ -129,6 +129,9 @@ pub struct SettingFlags {
     /// User tag whose value (an address) is sent as the `recipient` attribute [default: email].
     #[arg(long, env = "RECIPIENT_TAG_KEY", value_name = "KEY")]
     pub recipient_tag_key: Option<String>,
+    /// Mail domains a recipient address may have, comma-separated [default: any].
+    #[arg(long, env = "RECIPIENT_DOMAINS", value_name = "DOMAINS")]
+    pub recipient_domains: Option<String>,
     /// Remind a user still in_grace or enforced at most this often [default: 24].
     #[arg(long, env = "REMIND_AFTER_HOURS", value_name = "HOURS")]
     pub remind_after_hours: Option<String>,
@@ -137,7 +140,8 @@ pub struct SettingFlags {
 /// Flags of `scp-document`.
 #[derive(Debug, Args)]
 pub struct ScpArgs {
-    /// Role names exempt from the SCP, to break glass (`*` matches any part), e.g. BreakGlass*.
+    /// Role names exempt from the SCP, to break glass, e.g. BreakGlass*: `*` and `?` after at
+    /// least 3 literal characters (a CloudFormation `${Parameter}` passes through as it is).
     #[arg(long, value_name = "ROLE_NAME_PATTERN")]
     pub break_glass_role: String,
     /// The deny policy's name in every account.
@@ -152,6 +156,15 @@ pub struct ScpArgs {
     /// The CloudTrail trail the event path depends on (`*` matches any part).
     #[arg(long, value_name = "TRAIL_NAME", default_value = mfa_enforcer::scp::STACKSET_NAME_PREFIX)]
     pub trail_name: String,
+    /// The exemption tag key (EXEMPT_TAG_KEY), when not the default.
+    #[arg(long, value_name = "KEY", default_value = mfa_enforcer::settings::DEFAULT_EXEMPT_TAG_KEY)]
+    pub exempt_tag_key: String,
+    /// The topic's KMS key (the stack's TopicKmsKeyArn), when it has one.
+    #[arg(long, value_name = "ARN")]
+    pub topic_kms_key_arn: Option<String>,
+    /// Also exempt AWSCloudFormationStackSetExecutionRole (self-managed StackSets only).
+    #[arg(long)]
+    pub self_managed_stackset: bool,
     /// One line, as the size limit counts it, instead of indented.
     #[arg(long)]
     pub compact: bool,
@@ -185,6 +198,7 @@ impl SettingFlags {
             confirm_after_minutes: v(&self.confirm_after_minutes),
             max_concurrency: v(&self.max_concurrency),
             recipient_tag_key: v(&self.recipient_tag_key),
+            recipient_domains: v(&self.recipient_domains),
             remind_after_hours: v(&self.remind_after_hours),
         }
     }
@@ -211,12 +225,21 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 fn scp_document(args: &ScpArgs) -> ExitCode {
     use mfa_enforcer::scp::{scp_document, ScpNames, MAX_SCP_CHARS};
+    let is_placeholder = |v: &str| v.starts_with("${") && v.ends_with('}');
+    if !is_placeholder(&args.break_glass_role) {
+        if let Err(e) = mfa_enforcer::scp::check_break_glass_pattern(&args.break_glass_role) {
+            return fail(format!("--break-glass-role: {e}"));
+        }
+    }
     let names = ScpNames {
         deny_policy: args.deny_policy_name.clone(),
         enforcement_group: args.enforcement_group.clone(),
         prefix: args.name_prefix.clone(),
         trail: args.trail_name.clone(),
         break_glass_role: args.break_glass_role.clone(),
+        exempt_tag_key: args.exempt_tag_key.clone(),
+        topic_kms_key: args.topic_kms_key_arn.clone(),
+        self_managed_stackset: args.self_managed_stackset,
     };
     let document = scp_document(&names);
     let compact = document.to_string();

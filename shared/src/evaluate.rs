@@ -64,7 +64,8 @@ pub fn evaluate_user(
         created: user.created.or(iam.and_then(|u| u.created)),
         recipient: iam
             .and_then(|u| u.tags.get(&settings.recipient_tag_key))
-            .and_then(crate::notices::email_address),
+            .and_then(crate::notices::email_address)
+            .filter(|address| settings.recipient_allowed(address)),
         notified: iam.and_then(|u| crate::notices::NoticeMemory::from_tags(&u.tags)),
     };
     let deny = DenyPolicy {
@@ -175,19 +176,21 @@ enum Exemption {
     Void(Reason),
 }
 
+/// Tag keys are matched ignoring case (IAM keeps one tag per key whatever its case). Should
+/// a key still appear in several cases, the exemption holds only when every `EXEMPT_TAG_KEY`
+/// says `true`, and end dates that disagree void it: an ambiguity never widens an exemption.
 fn exemption(iam: &IamUser, key: &str, now: DateTime<Utc>) -> Exemption {
-    let tagged = iam
-        .tags
-        .get(key)
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let mut flags = iam.tags.values(key).peekable();
+    let tagged = flags.peek().is_some() && flags.all(|v| v.trim().eq_ignore_ascii_case("true"));
     if !tagged {
         return Exemption::None;
     }
-    match iam
-        .tags
-        .get(EXEMPT_UNTIL_TAG)
-        .map(|v| parse_until(v.trim()))
-    {
+    let mut ends: Vec<&str> = iam.tags.values(EXEMPT_UNTIL_TAG).map(str::trim).collect();
+    ends.dedup();
+    if ends.len() > 1 {
+        return Exemption::Void(Reason::ExemptionUntilInvalid);
+    }
+    match ends.first().map(|v| parse_until(v)) {
         None => Exemption::Active { until: None },
         Some(Some(until)) if now < until => Exemption::Active { until: Some(until) },
         Some(Some(_)) => Exemption::Void(Reason::ExemptionExpired),
@@ -747,6 +750,50 @@ mod tests {
             ])
             .1,
             None
+        );
+    }
+
+    #[test]
+    fn exemption_tags_count_whatever_their_case_and_an_ambiguity_never_widens_one() {
+        let status = |tags: &'static [(&'static str, &'static str)]| {
+            let u = U {
+                password: Some(true),
+                age_hours: 1000,
+                tags,
+                ..U::default()
+            };
+            let f = evaluate_user(&facts(&u), &groups(), true, &settings(true, "0"), now());
+            (f.status, f.reasons, f.exempt_until)
+        };
+        // The end date counts in any case: removing it "in another case" is no way around it.
+        assert_eq!(
+            status(&[
+                ("MFA-Enforcer:Exempt", "true"),
+                ("MFA-ENFORCER:EXEMPT-UNTIL", "2026-01-01")
+            ])
+            .1,
+            vec![
+                Reason::ExemptionExpired,
+                Reason::NoMfa,
+                Reason::OutsideEnforcementGroup
+            ]
+        );
+        // Two end dates that disagree: void, not the later one.
+        assert!(status(&[
+            ("mfa-enforcer:exempt", "true"),
+            ("mfa-enforcer:exempt-until", "2026-07-01"),
+            ("MFA-ENFORCER:EXEMPT-UNTIL", "9999-12-31"),
+        ])
+        .1
+        .contains(&Reason::ExemptionUntilInvalid));
+        // Two exemption flags that disagree: not exempt.
+        assert_eq!(
+            status(&[
+                ("mfa-enforcer:exempt", "true"),
+                ("MFA-ENFORCER:EXEMPT", "false")
+            ])
+            .0,
+            Status::NonCompliant
         );
     }
 

@@ -313,7 +313,9 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
             },
         )
     };
-    let is_deny = |arn: &str| arn == context.deny_policy_arn;
+    // IAM names are unique whatever their case; a detach naming the policy in another case
+    // must not slip through as "another policy".
+    let is_deny = |arn: &str| arn.eq_ignore_ascii_case(&context.deny_policy_arn);
     let exemption_keys = [context.exempt_tag_key.as_str(), EXEMPT_UNTIL_TAG];
     Ok(match event.name.as_str() {
         "CreateLoginProfile" | "UpdateLoginProfile" | "AddUserToGroup" | "RemoveUserFromGroup" => {
@@ -408,10 +410,13 @@ fn tags_set(request: &Value, keys: &[&str]) -> Vec<TagValue> {
                     .and_then(Value::as_str)
             };
             let key = get("key", "Key")?;
-            keys.contains(&key).then(|| TagValue {
-                key: key.to_string(),
-                value: get("value", "Value").unwrap_or_default().to_string(),
-            })
+            // IAM keeps one tag per key whatever its case: MFA-ENFORCER:EXEMPT is the same key.
+            keys.iter()
+                .any(|k| k.eq_ignore_ascii_case(key))
+                .then(|| TagValue {
+                    key: key.to_string(),
+                    value: get("value", "Value").unwrap_or_default().to_string(),
+                })
         })
         .collect()
 }
@@ -424,7 +429,7 @@ fn tag_keys_removed(request: &Value, keys: &[&str]) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter(|key| keys.contains(key))
+        .filter(|key| keys.iter().any(|k| k.eq_ignore_ascii_case(key)))
         .map(str::to_string)
         .collect()
 }
@@ -576,6 +581,17 @@ mod tests {
             (
                 "UntagUser",
                 json!({"userName": "bob", "tagKeys": ["team"]}),
+                users(&["bob"]),
+            ),
+            // IAM keeps one tag per key whatever its case: another case is the same key.
+            (
+                "UntagUser",
+                json!({"userName": "bob", "tagKeys": ["MFA-ENFORCER:EXEMPT-UNTIL"]}),
+                exemption(&[], &["MFA-ENFORCER:EXEMPT-UNTIL"]),
+            ),
+            (
+                "DetachUserPolicy",
+                json!({"userName": "bob", "policyArn": DENY.to_uppercase().replace("ARN:AWS:IAM", "arn:aws:iam")}),
                 users(&["bob"]),
             ),
             (

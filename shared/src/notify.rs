@@ -331,8 +331,9 @@ impl Alert<'_> {
             Alert::DenyPolicyChanged { check } => {
                 let found = &check.default_version;
                 match (check.canonical, check.outcome) {
-                    (true, Outcome::Applied) => "non-canonical deny policy version removed".into(),
-                    (true, _) => "non-canonical deny policy version found".into(),
+                    (true, Outcome::Applied) => "deny policy versions repaired".into(),
+                    (true, Outcome::Failed) => "deny policy versions: REPAIR FAILED".into(),
+                    (true, _) => "deny policy versions to repair (dry run)".into(),
                     (false, Outcome::Applied) => format!("deny policy changed ({found}), restored"),
                     (false, Outcome::Failed) => {
                         format!("deny policy changed ({found}), RESTORE FAILED")
@@ -515,7 +516,8 @@ fn render_deny_policy(text: &mut String, check: &DenyPolicyCheck) {
     if check.canonical {
         let _ = writeln!(
             text,
-            "\nThe default version of {arn} ({found}) is canonical, but the policy had versions that are not."
+            "\nThe default version of {arn} ({found}) is canonical, but the policy's versions needed repair \
+             (a version that is not canonical, or an older release made the default)."
         );
     } else {
         let _ = writeln!(

@@ -85,6 +85,10 @@ pub struct Settings {
     pub max_concurrency: usize,
     /// `RECIPIENT_TAG_KEY`: the user tag whose value is sent as the `recipient` attribute.
     pub recipient_tag_key: String,
+    /// `RECIPIENT_DOMAINS`: the only mail domains a `recipient` may have (lowercase); empty
+    /// allows any. Anyone who can tag a user chooses the tag's text: without a list, they can
+    /// send that user's notices to an address of their own.
+    pub recipient_domains: Vec<String>,
     /// `REMIND_AFTER_HOURS`: a user still `in_grace` or `enforced` is reminded this often.
     pub remind_after: Duration,
 }
@@ -116,12 +120,14 @@ pub struct RawSettings {
     pub max_concurrency: Option<String>,
     /// `RECIPIENT_TAG_KEY`.
     pub recipient_tag_key: Option<String>,
+    /// `RECIPIENT_DOMAINS`.
+    pub recipient_domains: Option<String>,
     /// `REMIND_AFTER_HOURS`.
     pub remind_after_hours: Option<String>,
 }
 
 /// The environment variables the settings come from, in documentation order.
-pub const VARIABLES: [&str; 13] = [
+pub const VARIABLES: [&str; 14] = [
     "DENY_POLICY_ARN",
     "ENFORCEMENT_GROUP",
     "TOPIC_ARN",
@@ -134,6 +140,7 @@ pub const VARIABLES: [&str; 13] = [
     "CONFIRM_AFTER_MINUTES",
     "MAX_CONCURRENCY",
     "RECIPIENT_TAG_KEY",
+    "RECIPIENT_DOMAINS",
     "REMIND_AFTER_HOURS",
 ];
 
@@ -164,6 +171,7 @@ impl RawSettings {
             confirm_after_minutes: get("CONFIRM_AFTER_MINUTES"),
             max_concurrency: get("MAX_CONCURRENCY"),
             recipient_tag_key: get("RECIPIENT_TAG_KEY"),
+            recipient_domains: get("RECIPIENT_DOMAINS"),
             remind_after_hours: get("REMIND_AFTER_HOURS"),
         }
     }
@@ -427,8 +435,45 @@ impl Settings {
             confirm_after: Duration::minutes(confirm_after),
             max_concurrency: max_concurrency as usize,
             recipient_tag_key,
+            recipient_domains: recipient_domains(raw.recipient_domains.as_deref())?,
             remind_after: Duration::hours(remind_after_hours),
         })
+    }
+}
+
+/// Mail domains, comma-separated (`example.com, example.org`), lowercased; none when unset.
+fn recipient_domains(value: Option<&str>) -> Result<Vec<String>, SettingsError> {
+    let Some(text) = value else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            crate::notices::email_address(&format!("x@{d}"))
+                .map(|_| d.to_ascii_lowercase())
+                .ok_or_else(|| {
+                    invalid(
+                        "RECIPIENT_DOMAINS",
+                        format!(
+                            "expected mail domains like example.com, comma-separated, got {d:?}"
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
+impl Settings {
+    /// Whether an address may be a notice's `recipient`: any, without `RECIPIENT_DOMAINS`;
+    /// otherwise one whose domain is listed (letter case ignored).
+    pub fn recipient_allowed(&self, address: &str) -> bool {
+        self.recipient_domains.is_empty()
+            || address.rsplit_once('@').is_some_and(|(_, domain)| {
+                self.recipient_domains
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(domain))
+            })
     }
 }
 
@@ -537,6 +582,27 @@ mod tests {
             assert!(err.problem.contains("is an AWS-managed policy"), "{err}");
             assert!(err.problem.contains(arn), "{err}");
         }
+    }
+
+    #[test]
+    fn recipients_may_be_limited_to_listed_domains() {
+        let any = Settings::parse(&raw(&[])).unwrap();
+        assert!(any.recipient_allowed("carol@anything.example"));
+        let listed = Settings::parse(&raw(&[(
+            "RECIPIENT_DOMAINS",
+            " Example.com, corp.example.org ",
+        )]))
+        .unwrap();
+        assert_eq!(
+            listed.recipient_domains,
+            ["example.com", "corp.example.org"]
+        );
+        assert!(listed.recipient_allowed("carol@EXAMPLE.com"));
+        assert!(listed.recipient_allowed("dan@corp.example.org"));
+        assert!(!listed.recipient_allowed("mallory@evil.example"));
+        assert!(!listed.recipient_allowed("mallory@example.com.evil.example"));
+        let err = Settings::parse(&raw(&[("RECIPIENT_DOMAINS", "example.com,@evil")])).unwrap_err();
+        assert_eq!(err.variable, "RECIPIENT_DOMAINS");
     }
 
     #[test]

@@ -34,11 +34,23 @@ pub struct IamUser {
 pub struct Tags(Vec<(String, String)>);
 
 impl Tags {
-    /// The value of `key` (case-sensitive, as IAM compares keys on lookup), if tagged.
+    /// The value of `key`, if tagged. Keys are compared ignoring ASCII case: IAM keeps one
+    /// tag per key whatever its case, and a key written `MFA-ENFORCER:EXEMPT` must count as
+    /// the same key (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html#case-sensitivity>).
+    /// When the tags hold the key in several cases (an emulator, or an old record), the first
+    /// is returned; [`Tags::values`] gives them all.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `key`, its case ignored, in tag order.
+    pub fn values<'a, 'k>(&'a self, key: &'k str) -> impl Iterator<Item = &'a str> + use<'a, 'k> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.as_str())
     }
 

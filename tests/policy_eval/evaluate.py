@@ -9,6 +9,8 @@ Reads one JSON document on standard input:
         "principal": {"arn": "arn:aws:iam::123456789012:user/alice",
                       "policies": [DOCUMENT, ...],          # attached and inline alike
                       "groups": [[DOCUMENT, ...], ...]},    # each group's policies
+                   | {"service": "cloudwatch.amazonaws.com"}  # a service principal: only the
+                                                             # resource policy can allow it
         "action": "iam:EnableMFADevice",
         "resource": "arn:aws:iam::123456789012:user/alice",
         "context": {"aws:MultiFactorAuthPresent": "false"},  # condition keys of the request
@@ -29,7 +31,11 @@ collections.Mapping = collections.abc.Mapping
 collections.MutableMapping = collections.abc.MutableMapping
 
 from principalmapper.common import Group, Node, Policy  # noqa: E402
+from principalmapper.querying.local_policy_simulation import (  # noqa: E402
+    resource_policy_matching_statements,
+)
 from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
+from principalmapper.util.case_insensitive_dict import CaseInsensitiveDict  # noqa: E402
 
 
 def policies(documents, prefix):
@@ -59,7 +65,20 @@ def node(spec):
     )
 
 
+def service_answer(case):
+    """A service principal calls with the service's own identity: IAM and SCPs do not apply, the
+    resource policy decides (an explicit Deny wins, then an Allow is needed)."""
+    context = CaseInsensitiveDict(case.get("context", {}))
+    matching = resource_policy_matching_statements(
+        case["principal"]["service"], case["resource_policy"], case["action"], case["resource"], context
+    )
+    effects = {statement["Effect"] for statement in matching}
+    return "Allow" in effects and "Deny" not in effects
+
+
 def answer(case):
+    if "service" in case["principal"]:
+        return service_answer(case)
     scps = case.get("scps")
     scp_groups = None
     if scps is not None:

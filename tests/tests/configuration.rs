@@ -25,6 +25,7 @@ fn bad_value(variable: &str) -> (String, &'static str) {
         "CONFIRM_AFTER_MINUTES" => ("1.5", "expected a whole number"),
         "MAX_CONCURRENCY" => ("0", "out of range"),
         "RECIPIENT_TAG_KEY" => ("aws:email", "not starting with aws:"),
+        "RECIPIENT_DOMAINS" => ("example.com, not a domain", "expected mail domains"),
         "REMIND_AFTER_HOURS" => ("0", "out of range"),
         other => panic!("{other} has no bad value here: every setting needs one"),
     };

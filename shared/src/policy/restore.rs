@@ -55,27 +55,31 @@ pub enum Restore<'a> {
 /// Decides the restore from every version of the deny policy.
 ///
 /// With several canonical versions the newest release wins, then the newest version, so that
-/// concurrent runs pick the same one.
+/// concurrent runs pick the same one; a canonical default of an older release than one that
+/// exists is brought forward too.
 pub fn restore<'a>(versions: &[VersionState<'a>]) -> Restore<'a> {
     let non_canonical: Vec<&'a str> = versions
         .iter()
         .filter(|v| !v.canonical())
         .map(|v| v.id)
         .collect();
-    if versions.iter().any(|v| v.is_default && v.canonical()) {
-        return if non_canonical.is_empty() {
-            Restore::InPlace
-        } else {
-            Restore::Repair {
-                set_default: None,
-                delete: non_canonical,
-            }
-        };
-    }
     let best = versions
         .iter()
         .filter(|v| v.canonical())
         .max_by_key(|v| (v.release, v.created, version_number(v.id)));
+    if let Some(default) = versions.iter().find(|v| v.is_default && v.canonical()) {
+        // A canonical default of an older release than a version that exists (a switch back
+        // to a weaker document, say) is brought forward; it stays as a restore point.
+        let set_default = best.filter(|b| b.release > default.release).map(|b| b.id);
+        return if non_canonical.is_empty() && set_default.is_none() {
+            Restore::InPlace
+        } else {
+            Restore::Repair {
+                set_default,
+                delete: non_canonical,
+            }
+        };
+    }
     match best {
         Some(v) => Restore::Repair {
             set_default: Some(v.id),
@@ -184,9 +188,18 @@ mod tests {
                     delete: vec!["v3"],
                 },
             ),
-            // An older release as the default is canonical: kept.
+            // An older release as the default while a newer one exists: brought forward.
             (
                 &[("v1", false, Some(1)), ("v2", true, Some(0))],
+                Restore::Repair {
+                    set_default: Some("v1"),
+                    delete: vec![],
+                },
+            ),
+            // An older release with no newer one: canonical, kept (a redeploy is recommended).
+            (&[("v1", true, Some(0))], Restore::InPlace),
+            (
+                &[("v1", false, Some(0)), ("v2", true, Some(1))],
                 Restore::InPlace,
             ),
             (
