@@ -3,6 +3,10 @@
 //! the infra venv: `tests/policy_eval/evaluate.py`) over tables of principals and requests,
 //! and linted by parliament (`tests/policy_eval/lint.py`).
 //!
+//! - The deny policy, for a user with only it, with it and ReadOnlyAccess, and with it and
+//!   AdministratorAccess: without MFA exactly the enrollment and password actions on their own
+//!   user are allowed, everything else (those actions on another user included) is denied;
+//!   with MFA the deny no longer applies.
 //! - The service control policy denies a plain administrator every protected action and spares
 //!   the enforcer's roles, the StackSet's execution roles and the break-glass roles.
 //! - The topic policy lets only the two functions, the named operators (and CloudWatch, a
@@ -128,6 +132,226 @@ fn role_policies(role: &str) -> Vec<Value> {
         .iter()
         .map(|p| d.resolve(&p["PolicyDocument"]).unwrap())
         .collect()
+}
+
+/// The Get/List/Describe pattern of AWS's ReadOnlyAccess, on the services the table asks about.
+fn read_only() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+        "iam:Get*", "iam:List*", "s3:Get*", "s3:List*", "ec2:Describe*", "sts:GetCallerIdentity"
+    ], "Resource": "*"}]})
+}
+
+#[test]
+fn a_user_under_the_deny_policy_can_only_enroll_by_themselves_until_they_use_mfa() {
+    let user = |name: &str| format!("arn:aws:iam::{ACCOUNT}:user/{name}");
+    let device = |name: &str| format!("arn:aws:iam::{ACCOUNT}:mfa/{name}");
+    // (what, action, resource, allowed by the deny policy's own Allow statements)
+    let own: Vec<(&str, &str, String)> = vec![
+        (
+            "create a virtual device named after them",
+            "iam:CreateVirtualMFADevice",
+            device("alice"),
+        ),
+        (
+            "create one named alice-phone",
+            "iam:CreateVirtualMFADevice",
+            device("alice-phone"),
+        ),
+        ("enable it", "iam:EnableMFADevice", user("alice")),
+        (
+            "see a passkey or security key",
+            "iam:GetMFADevice",
+            user("alice"),
+        ),
+        ("list their devices", "iam:ListMFADevices", user("alice")),
+        ("resync a device", "iam:ResyncMFADevice", user("alice")),
+        ("read their user", "iam:GetUser", user("alice")),
+        (
+            "change a first-login password",
+            "iam:ChangePassword",
+            user("alice"),
+        ),
+        (
+            "list virtual devices",
+            "iam:ListVirtualMFADevices",
+            "*".to_string(),
+        ),
+        (
+            "read the password policy",
+            "iam:GetAccountPasswordPolicy",
+            "*".to_string(),
+        ),
+    ];
+    let others: Vec<(&str, &str, String)> = vec![
+        (
+            "enable a device on another user",
+            "iam:EnableMFADevice",
+            user("bob"),
+        ),
+        (
+            "resync another user's device",
+            "iam:ResyncMFADevice",
+            user("bob"),
+        ),
+        (
+            "list another user's devices",
+            "iam:ListMFADevices",
+            user("bob"),
+        ),
+        ("read another user", "iam:GetUser", user("bob")),
+        (
+            "take another user's device name",
+            "iam:CreateVirtualMFADevice",
+            device("bob"),
+        ),
+        (
+            "take a generic device name",
+            "iam:CreateVirtualMFADevice",
+            device("admin"),
+        ),
+    ];
+    let everything_else: Vec<(&str, &str, String)> = vec![
+        (
+            "deactivate their own device",
+            "iam:DeactivateMFADevice",
+            user("alice"),
+        ),
+        (
+            "delete a virtual device",
+            "iam:DeleteVirtualMFADevice",
+            device("alice"),
+        ),
+        (
+            "detach the deny policy",
+            "iam:DetachUserPolicy",
+            user("alice"),
+        ),
+        (
+            "leave the group",
+            "iam:RemoveUserFromGroup",
+            format!("arn:aws:iam::{ACCOUNT}:group/MFAEnforcement"),
+        ),
+        ("create access keys", "iam:CreateAccessKey", user("alice")),
+        (
+            "read an object",
+            "s3:GetObject",
+            "arn:aws:s3:::bucket/key".to_string(),
+        ),
+        ("list instances", "ec2:DescribeInstances", "*".to_string()),
+        (
+            "assume a role",
+            "sts:AssumeRole",
+            format!("arn:aws:iam::{ACCOUNT}:role/Admin"),
+        ),
+        ("create a user", "iam:CreateUser", user("eve")),
+    ];
+    let deny = deny_policy_document();
+    let principals: [(&str, Vec<Value>); 3] = [
+        ("only the deny policy", vec![deny.clone()]),
+        (
+            "the deny policy and ReadOnlyAccess",
+            vec![deny.clone(), read_only()],
+        ),
+        (
+            "the deny policy and AdministratorAccess",
+            vec![deny.clone(), allow_all()],
+        ),
+    ];
+    let no_mfa = [json!({}), json!({"aws:MultiFactorAuthPresent": "false"})];
+    let with_mfa = json!({"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "30"});
+    let mut cases = Vec::new();
+    let mut add = |who: &str,
+                   policies: &[Value],
+                   what: &str,
+                   action: &str,
+                   resource: &str,
+                   context: &Value,
+                   allowed: bool| {
+        cases.push(Case {
+            name: format!("{who}, {context}: {what} ({action} on {resource})"),
+            request: json!({"principal": {"arn": user("alice"), "policies": policies},
+                            "action": action, "resource": resource, "context": context}),
+            allowed,
+        });
+    };
+    for (who, policies) in &principals {
+        let admin = who.ends_with("AdministratorAccess");
+        let reads = who.ends_with("ReadOnlyAccess");
+        for context in &no_mfa {
+            for (what, action, resource) in &own {
+                add(who, policies, what, action, resource, context, true);
+            }
+            for (what, action, resource) in others.iter().chain(&everything_else) {
+                add(who, policies, what, action, resource, context, false);
+            }
+        }
+        // Getting an MFA session is never denied (with no policy allowing it, STS decides;
+        // with one, the deny stays out of the way).
+        if admin {
+            for context in &no_mfa {
+                add(
+                    who,
+                    policies,
+                    "get an MFA session",
+                    "sts:GetSessionToken",
+                    "*",
+                    context,
+                    true,
+                );
+            }
+        }
+        // With MFA the deny no longer applies: what is allowed is what their other policies
+        // (and the deny policy's own Allow statements) allow.
+        for (what, action, resource) in &own {
+            add(who, policies, what, action, resource, &with_mfa, true);
+        }
+        add(
+            who,
+            policies,
+            "deactivate their own device",
+            "iam:DeactivateMFADevice",
+            &user("alice"),
+            &with_mfa,
+            true,
+        );
+        add(
+            who,
+            policies,
+            "read an object",
+            "s3:GetObject",
+            "arn:aws:s3:::bucket/key",
+            &with_mfa,
+            admin || reads,
+        );
+        add(
+            who,
+            policies,
+            "read another user",
+            "iam:GetUser",
+            &user("bob"),
+            &with_mfa,
+            admin || reads,
+        );
+        add(
+            who,
+            policies,
+            "enable a device on another user",
+            "iam:EnableMFADevice",
+            &user("bob"),
+            &with_mfa,
+            admin,
+        );
+        add(
+            who,
+            policies,
+            "create a user",
+            "iam:CreateUser",
+            &user("eve"),
+            &with_mfa,
+            admin,
+        );
+    }
+    check(&cases);
 }
 
 #[test]

@@ -76,16 +76,12 @@ fn the_deny_policy_is_the_canonical_document() {
         resource(&t, "DenyPolicy")["Properties"]["PolicyDocument"],
         deny_policy_document()
     );
-    // The enforcement group carries it, and lets members manage their own MFA device.
+    // The enforcement group carries it and nothing else: the deny policy is self-sufficient.
     let group = &resource(&t, "EnforcementGroup")["Properties"]["ManagedPolicyArns"];
-    assert_eq!(
-        *group,
-        json!([{"Ref": "DenyPolicy"}, {"Ref": "SelfServiceMfaPolicy"}])
-    );
-    let self_service = resource(&t, "SelfServiceMfaPolicy")["Properties"]["PolicyDocument"]
-        ["Statement"]
-        .to_string();
-    assert!(self_service.contains("${!aws:username}"), "{self_service}");
+    assert_eq!(*group, json!([{"Ref": "DenyPolicy"}]));
+    assert!(resource(&t, "EnforcementGroup")["Properties"]
+        .get("Policies")
+        .is_none());
 }
 
 #[test]

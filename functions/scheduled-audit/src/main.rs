@@ -1,4 +1,7 @@
 //! Lambda entry point: tracing, settings, clients once, then the handler to the runtime.
+// The engine's future is deep (a whole run: reads, repair, writes, notices); the compiler's
+// default limit on its layout query is too low for it.
+#![recursion_limit = "256"]
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use mfa_enforcer::aws::{load_config, Clients, ConfigOverrides};

@@ -16,11 +16,13 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{json, Map, Value};
 use std::fmt;
 
-/// The actions a user without MFA may still call: enrolling a virtual MFA device, changing a
-/// first-login password, and getting an MFA-backed session.
-pub const ALLOWED_WITHOUT_MFA: [&str; 9] = [
+/// The actions a user without MFA may still call: enrolling and resyncing their own MFA
+/// device (virtual, passkey or security key), seeing their devices and the password policy,
+/// changing a first-login password, and getting an MFA-backed session.
+pub const ALLOWED_WITHOUT_MFA: [&str; 10] = [
     "iam:CreateVirtualMFADevice",
     "iam:EnableMFADevice",
+    "iam:GetMFADevice",
     "iam:GetUser",
     "iam:ListMFADevices",
     "iam:ListVirtualMFADevices",
@@ -30,19 +32,98 @@ pub const ALLOWED_WITHOUT_MFA: [&str; 9] = [
     "sts:GetSessionToken",
 ];
 
+/// What a contained user may do to their own IAM user without MFA (and, with the `Allow`
+/// statements, even when no other policy lets them): these actions on anyone else's user are
+/// denied without MFA by [`DENY_OTHERS_SID`], as is creating a virtual device not named after
+/// the user.
+pub const OWN_USER_ACTIONS: [&str; 6] = [
+    "iam:EnableMFADevice",
+    "iam:GetMFADevice",
+    "iam:GetUser",
+    "iam:ListMFADevices",
+    "iam:ResyncMFADevice",
+    "iam:ChangePassword",
+];
+
+/// Every statement ID of the document starts with this, so that a reader sees at once whose
+/// document it is.
+pub const SID_PREFIX: &str = "MfaEnforcer";
+
 /// The statement ID of the deny statement.
-pub const DENY_SID: &str = "DenyAllExceptListedIfNoMFA";
+pub const DENY_SID: &str = "MfaEnforcerDenyAllExceptListedIfNoMFA";
+
+/// The statement ID of the deny statement that keeps the self-service actions to the user's own
+/// user while they have no MFA.
+pub const DENY_OTHERS_SID: &str = "MfaEnforcerDenyOtherUsersMFAIfNoMFA";
+
+/// The user's own IAM user, in any partition and account.
+const OWN_USER: &str = "arn:*:iam::*:user/${aws:username}";
+
+/// The virtual MFA devices a contained user may create: named after them.
+pub const OWN_VIRTUAL_DEVICES: &str = "arn:*:iam::*:mfa/${aws:username}*";
+
+/// The actions [`DENY_OTHERS_SID`] denies on anything but the user's own user and devices.
+fn others_denied() -> Vec<&'static str> {
+    let mut actions = vec!["iam:CreateVirtualMFADevice"];
+    actions.extend(OWN_USER_ACTIONS);
+    actions
+}
 
 /// The canonical deny-without-MFA policy document of this release.
+///
+/// It follows AWS's example "Allows MFA-authenticated IAM users to manage their own MFA device"
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_mfa-selfmanage.html>):
+/// `Allow` statements let the user enroll by themselves whatever their other policies (a
+/// `ReadOnlyAccess` user could not otherwise), and the `Deny` with `NotAction` and
+/// `BoolIfExists` denies everything else without MFA. Beyond AWS's example, which lets a
+/// contained administrator enable MFA devices on other users, a second `Deny` keeps those
+/// actions to the user's own user until they sign in with MFA. It also keeps
+/// `iam:ChangePassword` and `iam:GetAccountPasswordPolicy` allowed, for the password change a
+/// first console sign-in may require (AWS's example omits them; the trade-off is that someone
+/// who stole the password can change it, which MFA enrollment ends).
 pub fn deny_policy_document() -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [
             {
+                "Sid": "MfaEnforcerAllowViewAccountInfo",
+                "Effect": "Allow",
+                "Action": ["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"],
+                "Resource": "*"
+            },
+            {
+                // Named after the user (`bob`, `bob-phone`): nobody contained can take a device
+                // name someone else needs.
+                "Sid": "MfaEnforcerAllowCreateOwnVirtualMFADevice",
+                "Effect": "Allow",
+                "Action": "iam:CreateVirtualMFADevice",
+                "Resource": OWN_VIRTUAL_DEVICES
+            },
+            {
+                "Sid": "MfaEnforcerAllowManageOwnMFA",
+                "Effect": "Allow",
+                "Action": OWN_USER_ACTIONS,
+                "Resource": OWN_USER
+            },
+            {
+                "Sid": "MfaEnforcerAllowDeactivateOwnMFAOnlyWithMFA",
+                "Effect": "Allow",
+                "Action": "iam:DeactivateMFADevice",
+                "Resource": OWN_USER,
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+            },
+            {
                 "Sid": DENY_SID,
                 "Effect": "Deny",
                 "NotAction": ALLOWED_WITHOUT_MFA,
                 "Resource": "*",
+                "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+            },
+            {
+                "Sid": DENY_OTHERS_SID,
+                "Effect": "Deny",
+                "Action": others_denied(),
+                "NotResource": [OWN_USER, OWN_VIRTUAL_DEVICES],
                 "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
             }
         ]
@@ -61,10 +142,22 @@ pub struct Release {
 /// Every deny policy document this project has released, oldest first; the last one is
 /// [`deny_policy_document`] (a test holds them equal). A released document never changes:
 /// a new document is a new entry.
-pub static RELEASES: &[Release] = &[Release {
-    version: "0.1.0",
-    text: include_str!("releases/0.1.0.json"),
-}];
+///
+/// A new document ships in two releases: one that adds it here (so that every function and CLI
+/// of that release recognises it) and a later one whose template deploys it. Otherwise, during
+/// the stack update that deploys it, the event function of the release before (which reads
+/// the deny policy's new default version before it is itself updated) would take the new
+/// document for tampering and repair it away.
+pub static RELEASES: &[Release] = &[
+    Release {
+        version: "0.1.0",
+        text: include_str!("releases/0.1.0.json"),
+    },
+    Release {
+        version: "0.2.0",
+        text: include_str!("releases/0.2.0.json"),
+    },
+];
 
 /// The newest release: the document this build deploys.
 pub fn newest_release() -> &'static Release {
@@ -173,18 +266,28 @@ mod tests {
         assert!(is_canonical(
             &serde_json::to_string_pretty(&canonical).unwrap()
         ));
+        let deny = canonical["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|s| s["Sid"] == DENY_SID)
+            .unwrap();
         let mut weakened = canonical.clone();
-        weakened["Statement"][0]["NotAction"]
+        weakened["Statement"][deny]["NotAction"]
             .as_array_mut()
             .unwrap()
             .push(json!("*"));
         assert!(!is_canonical(&weakened.to_string()));
-        let mut conditionless = canonical;
-        conditionless["Statement"][0]
+        let mut conditionless = canonical.clone();
+        conditionless["Statement"][deny]
             .as_object_mut()
             .unwrap()
             .remove("Condition");
         assert!(!is_canonical(&conditionless.to_string()));
+        // Statement order is meaningful text: a reordered document is another document.
+        let mut reordered = canonical;
+        reordered["Statement"].as_array_mut().unwrap().reverse();
+        assert!(!is_canonical(&reordered.to_string()));
         assert!(!is_canonical("not json"));
         assert!(!is_canonical("[]"));
     }
@@ -241,8 +344,11 @@ mod tests {
         let doc = deny_policy_document();
         assert_eq!(doc["Version"], "2012-10-17");
         let statements = doc["Statement"].as_array().unwrap();
-        assert_eq!(statements.len(), 1);
-        let deny = &statements[0];
+        for s in statements {
+            assert!(s["Sid"].as_str().unwrap().starts_with(SID_PREFIX), "{s}");
+        }
+        let by_sid = |sid: &str| statements.iter().find(|s| s["Sid"] == sid).unwrap();
+        let deny = by_sid(DENY_SID);
         assert_eq!(deny["Effect"], "Deny");
         assert_eq!(deny["Resource"], "*");
         // NotAction, not Action: everything outside the carve-outs is denied.
@@ -258,18 +364,10 @@ mod tests {
             .iter()
             .map(|a| a.as_str().unwrap())
             .collect();
-        for needed in [
-            "iam:EnableMFADevice",
-            "iam:CreateVirtualMFADevice",
-            "iam:ChangePassword",
-            "iam:GetAccountPasswordPolicy",
-            "sts:GetSessionToken",
-        ] {
-            assert!(carve_outs.contains(&needed), "{needed} must stay allowed");
-        }
-        // Nothing that could undo the enforcement is carved out.
+        // Nothing that could undo the enforcement is carved out, or allowed without MFA.
         for forbidden in [
             "iam:DeactivateMFADevice",
+            "iam:DeleteVirtualMFADevice",
             "iam:DetachUserPolicy",
             "iam:RemoveUserFromGroup",
             "iam:*",
@@ -280,6 +378,30 @@ mod tests {
                 "{forbidden} must stay denied"
             );
         }
+        // The self-service actions are kept to the user's own user without MFA.
+        let others = by_sid(DENY_OTHERS_SID);
+        assert_eq!(others["Effect"], "Deny");
+        assert_eq!(
+            others["NotResource"],
+            json!([OWN_USER, OWN_VIRTUAL_DEVICES])
+        );
+        assert_eq!(others["Condition"], deny["Condition"]);
+        // Every Allow is scoped: nothing is allowed on anything but the user's own user, their
+        // devices, or the two account-wide reads IAM cannot scope.
+        for s in statements.iter().filter(|s| s["Effect"] == "Allow") {
+            let resource = s["Resource"].as_str().unwrap();
+            assert!(
+                resource == OWN_USER || resource == OWN_VIRTUAL_DEVICES || resource == "*",
+                "{s}"
+            );
+            if resource == "*" {
+                assert_eq!(
+                    s["Action"],
+                    json!(["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"])
+                );
+            }
+        }
+        // What is proven by a real evaluator is in tests/tests/policy_evaluation.rs.
     }
 
     #[test]
