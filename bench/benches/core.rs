@@ -34,7 +34,7 @@ fn core(c: &mut Criterion) {
                         let mut snapshot = AccountSnapshot::join(users, details, None, Some(now()));
                         snapshot.deny_policy_canonical = true;
                         let findings = evaluate(&snapshot, &settings, now());
-                        let plan = plan(&findings, &settings, snapshot.deny_policy_canonical);
+                        let plan = plan(&findings, &settings, &snapshot.account_facts());
                         (snapshot, findings, plan)
                     },
                     BatchSize::LargeInput,

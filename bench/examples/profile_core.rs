@@ -31,7 +31,7 @@ fn main() {
         phase(1);
         let findings = evaluate(&snapshot, &settings, now());
         phase(2);
-        let plan = plan(&findings, &settings, snapshot.deny_policy_canonical);
+        let plan = plan(&findings, &settings, &snapshot.account_facts());
         phase(3);
         planned = plan.planned_actions();
         drop((plan, findings, snapshot));

@@ -187,6 +187,8 @@ mod tests {
                 password_enabled: None,
                 groups: vec![],
                 exempt_until: None,
+                mfa_devices: vec![],
+                access_keys: Default::default(),
                 actions: vec![],
                 facts: FindingFacts::default(),
             },
@@ -199,6 +201,8 @@ mod tests {
                 password_enabled: Some(true),
                 groups: vec!["dev".into(), "ops".into()],
                 exempt_until: None,
+                mfa_devices: vec![],
+                access_keys: Default::default(),
                 actions: vec![Action {
                     kind: ActionKind::AttachDenyPolicy,
                     target: "p".into(),
@@ -219,6 +223,7 @@ mod tests {
             notifications: vec![],
             event: None,
             deny_policy: None,
+            enforcement_group_lacks_deny_policy: None,
             exemptions_changed: false,
         }
     }

@@ -109,7 +109,10 @@ pub async fn keep_canonical<R: PolicyReader, W: PolicyWriter>(
     depth: Depth,
 ) -> Result<DenyPolicyCheck, AwsError> {
     let Checked { mut check, default } = checked;
-    if check.canonical && depth == Depth::Default {
+    // A canonical default of an older release is worth a look at every version: a stack
+    // update may have left the newer document as a non-default version (the previous
+    // release's event function, which does not know it, made the old one the default again).
+    if check.canonical && !check.redeploy_recommended && depth == Depth::Default {
         return Ok(check);
     }
     let arn = check.arn.clone();
@@ -509,6 +512,27 @@ mod tests {
         let check = run(&policy, false, Depth::Default).await;
         assert_eq!(check.outcome, Outcome::Failed);
         assert_eq!(writes(&policy), ["set-default v1"]);
+    }
+
+    #[tokio::test]
+    async fn an_update_undone_by_the_previous_release_is_brought_forward_by_the_next_run() {
+        let older = RELEASES[RELEASES.len() - 2].text;
+        let newest = RELEASES[RELEASES.len() - 1].text;
+        let policy = Policy::new(&[("v1", older), ("v2", newest)], "v1");
+        let check = run(&policy, false, Depth::Default).await;
+        assert!(check.canonical && check.redeploy_recommended);
+        assert_eq!(check.outcome, Outcome::Applied);
+        assert_eq!(writes(&policy), ["set-default v2"]);
+        // The older document stays, as a restore point; the next run needs nothing.
+        let again = run(&policy, false, Depth::Default).await;
+        assert!(!again.redeploy_recommended);
+        assert_eq!(again.outcome, Outcome::AlreadyInPlace);
+        // With no newer version present, there is nothing to bring forward: a redeploy is.
+        let alone = Policy::new(&[("v1", older)], "v1");
+        let check = run(&alone, false, Depth::Default).await;
+        assert!(check.redeploy_recommended);
+        assert_eq!(check.outcome, Outcome::AlreadyInPlace);
+        assert!(writes(&alone).is_empty());
     }
 
     #[tokio::test]

@@ -115,6 +115,7 @@ where
         .await;
     }
     let mut report = act(ports.writer, &snapshot, findings, plan, settings, now).await;
+    complete_devices(ports.reader, &mut report.findings, settings).await;
     let digest_found = deny_policy.exempt_digest.clone();
     report.record_deny_policy(deny_policy);
     report.exemptions_changed = digest_found != Some(exempt_digest(&report.findings))
@@ -155,7 +156,10 @@ async fn gather<R: AccountReader>(
         "credential report read"
     );
     let root_needs_check = AccountSnapshot::root_needs_password_check(&rows);
-    let details = reader.authorization_details().await?;
+    let (details, devices) = tokio::try_join!(
+        reader.authorization_details(),
+        reader.assigned_virtual_mfa_devices()
+    )?;
     info!(
         users = details.users.len(),
         groups = details.groups.len(),
@@ -172,8 +176,52 @@ async fn gather<R: AccountReader>(
     } else {
         None
     };
-    let snapshot = AccountSnapshot::join(rows, details, root_password_present, Some(generated_at));
+    let mut snapshot =
+        AccountSnapshot::join(rows, details, root_password_present, Some(generated_at));
+    snapshot.attach_virtual_devices(devices);
+    snapshot.judge_enforcement_group(settings);
     Ok((snapshot, report_age))
+}
+
+/// Reads every MFA device of the users whose notice needs them: held to MFA by this run, with
+/// access keys, and no device known that gives CLI sessions (a whole-account run knows only
+/// the virtual ones). One ListMFADevices each; a failure leaves the notice with what is known.
+async fn complete_devices<R: AccountReader>(
+    reader: &R,
+    findings: &mut [Finding],
+    settings: &Settings,
+) {
+    let needed: Vec<usize> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            crate::notices::held_to_mfa(f)
+                && f.access_keys.active > 0
+                && !f.mfa_devices.iter().any(|d| d.kind.gives_cli_sessions())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let read: Vec<_> = stream::iter(needed)
+        .map(|i| {
+            let user = findings[i].user.clone();
+            async move { (i, reader.mfa_devices(&user).await) }
+        })
+        .buffer_unordered(settings.max_concurrency)
+        .collect()
+        .await;
+    for (i, result) in read {
+        match result {
+            Ok(serials) => {
+                findings[i].mfa_devices = serials
+                    .iter()
+                    .map(|s| crate::devices::MfaDevice::from_serial(s))
+                    .collect();
+            }
+            Err(e) => {
+                warn!(user = %findings[i].user, error = %e, "could not list the user's MFA devices; the notice says what is known")
+            }
+        }
+    }
 }
 
 /// Evaluates every user of the snapshot and plans their remediation (pure; logs the plan).
@@ -184,7 +232,7 @@ pub(crate) fn decide(
     dry_run: bool,
 ) -> (Vec<Finding>, Plan) {
     let findings = evaluate(snapshot, settings, now);
-    let plan = plan(&findings, settings, snapshot.deny_policy_canonical);
+    let plan = plan(&findings, settings, &snapshot.account_facts());
     log_plan(&plan, dry_run);
     (findings, plan)
 }
@@ -204,10 +252,16 @@ pub(crate) async fn act<W: RemediationWriter>(
     for user in plan.users {
         findings[user.finding].actions = user.actions;
     }
+    let lacking = snapshot
+        .account_facts()
+        .group_is_hollow()
+        .then(|| settings.enforcement_group.clone())
+        .flatten();
     RunReport {
         report_generated_at: snapshot.report_generated_at,
         summary: Summary::count(&findings, Some(&plan.guard)),
         findings,
+        enforcement_group_lacks_deny_policy: lacking,
         ..RunReport::empty(&snapshot.account_id, now, writer.is_none())
     }
 }
@@ -252,13 +306,13 @@ impl Pending {
             Pending::Notice(notice) => {
                 let finding = &report.findings[notice.finding];
                 Outgoing {
-                    kind: notify::user_event_type(notice.status).to_string(),
+                    kind: notify::user_event_type(notice.status, notice.kind).to_string(),
                     user: Some(finding.user.clone()),
                     message: notify::user_notice(
                         &report.account_id,
                         finding,
                         notice.status,
-                        notice.kind == NoticeKind::Reminder,
+                        notice.kind,
                         settings.grace_period,
                     ),
                     remember: Some(notice.status),
@@ -276,6 +330,10 @@ fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
     let account = report.account_id.as_str();
     if let Some(check) = report.deny_policy.as_ref().filter(|c| c.needs_alert()) {
         let alert = Alert::DenyPolicyChanged { check };
+        alerts.push(Outgoing::alert(account, report.event.as_ref(), &alert));
+    }
+    if let Some(group) = &report.enforcement_group_lacks_deny_policy {
+        let alert = Alert::EnforcementGroupLacksDenyPolicy { group };
         alerts.push(Outgoing::alert(account, report.event.as_ref(), &alert));
     }
     if s.guard_tripped {
@@ -649,6 +707,10 @@ mod tests {
         default_version: String,
         /// GetPolicy fails with this, when set.
         policy_error: Option<AwsError>,
+        /// ListVirtualMFADevices: (user ARN, serial).
+        virtual_devices: Vec<(String, String)>,
+        /// ListMFADevices, by user.
+        all_devices: HashMap<String, Vec<String>>,
         calls: Mutex<Vec<String>>,
     }
 
@@ -658,6 +720,8 @@ mod tests {
                 policy: vec![("v1".into(), deny_policy_document().to_string())],
                 default_version: "v1".into(),
                 policy_error: None,
+                virtual_devices: Vec::new(),
+                all_devices: HashMap::new(),
                 report: format!("{HEADER}\n{}\n", rows.join("\n")),
                 report_age: Duration::zero(),
                 users: users
@@ -712,6 +776,14 @@ mod tests {
                 password_enabled: true,
                 exists: true,
             }))
+        }
+        async fn assigned_virtual_mfa_devices(&self) -> Result<Vec<(String, String)>, AwsError> {
+            self.calls.lock().unwrap().push("virtual devices".into());
+            Ok(self.virtual_devices.clone())
+        }
+        async fn mfa_devices(&self, user: &str) -> Result<Vec<String>, AwsError> {
+            self.calls.lock().unwrap().push(format!("devices {user}"));
+            Ok(self.all_devices.get(user).cloned().unwrap_or_default())
         }
     }
 
@@ -972,10 +1044,12 @@ mod tests {
                 "attach ann",
                 "attach eve",
                 // Each user is told where they stand, and that is remembered on them; eve
-                // has MFA and is now under the deny policy: compliant, nothing to tell.
+                // has MFA and is now under the deny policy: compliant, told that her access
+                // keys now need an MFA session (user_held_to_mfa).
                 "tag ann enforced",
                 "tag ben non_compliant",
                 "tag dan non_compliant",
+                "tag eve compliant",
             ]
         );
         assert_eq!(report.verdict(), crate::run_report::Verdict::Failed);
@@ -988,7 +1062,7 @@ mod tests {
         run(&account, Some(&writer), &quiet(), &settings(&[])).await;
         let mut calls = account.calls();
         calls.sort();
-        assert_eq!(calls, ["details", "policy", "report"]);
+        assert_eq!(calls, ["details", "policy", "report", "virtual devices"]);
     }
 
     const TAMPERED: &str =
@@ -1239,7 +1313,10 @@ mod tests {
         assert!(writer.writes.lock().unwrap().is_empty());
         let mut calls = account.calls();
         calls.sort();
-        assert_eq!(calls, ["details", "policy", "report", "summary"]);
+        assert_eq!(
+            calls,
+            ["details", "policy", "report", "summary", "virtual devices"]
+        );
         assert_eq!(
             report.verdict(),
             crate::run_report::Verdict::NonCompliantRemain

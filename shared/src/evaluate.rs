@@ -67,6 +67,7 @@ pub fn evaluate_user(
             .and_then(crate::notices::email_address)
             .filter(|address| settings.recipient_allowed(address)),
         notified: iam.and_then(|u| crate::notices::NoticeMemory::from_tags(&u.tags)),
+        released: user.released,
     };
     let deny = DenyPolicy {
         in_effect: deny_attached_to_user || deny_via_group,
@@ -89,6 +90,8 @@ pub fn evaluate_user(
         password_enabled: user.password_enabled,
         groups: member_of,
         exempt_until,
+        mfa_devices: user.mfa_devices.clone(),
+        access_keys: user.access_keys,
         actions: Vec::new(),
         facts,
     }
@@ -137,11 +140,12 @@ fn decide(
     }
     let group_configured = settings.enforcement_group.is_some();
     if user.mfa_active {
-        // MFA is what matters; the group or the deny policy only catch its removal.
-        if in_enforcement_group || deny.in_effect {
+        // MFA is what matters; the deny policy only catches its removal. Membership of an
+        // enforcement group that no longer carries the deny policy catches nothing.
+        if deny.in_effect {
             return (Status::Compliant, reasons);
         }
-        reasons.push(if group_configured {
+        reasons.push(if group_configured && !in_enforcement_group {
             Reason::OutsideEnforcementGroup
         } else {
             Reason::DenyPolicyMissing
@@ -258,6 +262,9 @@ mod tests {
             created: Some(now() - Duration::hours(u.age_hours)),
             password_enabled: u.password,
             mfa_active: u.mfa,
+            mfa_devices: vec![],
+            access_keys: Default::default(),
+            released: false,
             iam: (!u.root && !u.deleted).then(|| IamUser {
                 name: name.into(),
                 groups: u.groups.iter().map(|g| g.to_string()).collect(),
@@ -816,6 +823,7 @@ mod tests {
                 created: Some(now()),
                 recipient: None,
                 notified: None,
+                released: false,
             }
         );
         assert_eq!(f.groups, [GROUP]);

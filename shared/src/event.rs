@@ -100,6 +100,8 @@ pub struct Context {
     pub deny_policy_arn: String,
     /// `EXEMPT_TAG_KEY`.
     pub exempt_tag_key: String,
+    /// `ENFORCEMENT_GROUP`, when one is used.
+    pub enforcement_group: Option<String>,
 }
 
 /// Why an event needs no work.
@@ -162,6 +164,9 @@ pub enum Target {
         users: Vec<String>,
         /// The event changed the user's exemption tags: announce it, always.
         exemption: Option<ExemptionChange>,
+        /// The event released them from the deny policy (detached it from them, or removed
+        /// them from the enforcement group): containing them again is no new enforcement.
+        released: bool,
     },
     /// Re-evaluate the members of a group (the deny policy was detached from it, or it was
     /// deleted).
@@ -170,7 +175,11 @@ pub enum Target {
         group: String,
         /// The group was deleted (its members were removed before: IAM refuses otherwise).
         deleted: bool,
+        /// The event released them from the deny policy (it was detached from the group).
+        released: bool,
     },
+    /// The root user changed its own MFA: report root again (no IAM user to read).
+    Root,
     /// Check the deny policy's default version against the canonical document.
     DenyPolicy,
 }
@@ -179,7 +188,9 @@ pub enum Target {
 ///
 /// Fails with [`EventError::NotCloudTrailIam`] for anything else (a Scheduled Event, another
 /// service's event, a manual payload), and with [`EventError::Malformed`] when a CloudTrail
-/// IAM event lacks `detail.eventName` or `detail.recipientAccountId`.
+/// IAM event lacks `detail.eventName`, or an account in `detail.recipientAccountId` or the
+/// envelope's `account` (`recipientAccountId` is optional in CloudTrail's record contents:
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>).
 pub fn parse(payload: &Value) -> Result<IamEvent, EventError> {
     let detail_type = payload.get("detail-type").and_then(Value::as_str);
     let source = payload.get("source").and_then(Value::as_str);
@@ -202,10 +213,17 @@ pub fn parse(payload: &Value) -> Result<IamEvent, EventError> {
         event: "?".into(),
         problem: "detail.eventName is missing".into(),
     })?;
-    let account_id = text("recipientAccountId").ok_or_else(|| EventError::Malformed {
-        event: name.clone(),
-        problem: "detail.recipientAccountId is missing".into(),
-    })?;
+    let account_id = text("recipientAccountId")
+        .or_else(|| {
+            payload
+                .get("account")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .ok_or_else(|| EventError::Malformed {
+            event: name.clone(),
+            problem: "detail.recipientAccountId and the envelope's account are both missing".into(),
+        })?;
     let identity = detail.get("userIdentity").unwrap_or(&Value::Null);
     let field = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
     let caller = Caller {
@@ -295,9 +313,15 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
             Target::Users {
                 users,
                 exemption: None,
+                released: false,
             },
             Concern::Users,
         )
+    };
+    let released = |user: String| Target::Users {
+        users: vec![user],
+        exemption: None,
+        released: true,
     };
     let with_exemption = |user: String, change: ExemptionChange| {
         let changed = !change.set.is_empty() || !change.removed.is_empty();
@@ -305,6 +329,7 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
             Target::Users {
                 users: vec![user],
                 exemption: changed.then_some(change),
+                released: false,
             },
             if changed {
                 Concern::Enforcement
@@ -318,8 +343,25 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
     let is_deny = |arn: &str| arn.eq_ignore_ascii_case(&context.deny_policy_arn);
     let exemption_keys = [context.exempt_tag_key.as_str(), EXEMPT_UNTIL_TAG];
     Ok(match event.name.as_str() {
-        "CreateLoginProfile" | "UpdateLoginProfile" | "AddUserToGroup" | "RemoveUserFromGroup" => {
+        "CreateLoginProfile" | "UpdateLoginProfile" | "AddUserToGroup" => {
             users(vec![param("userName")?])
+        }
+        "RemoveUserFromGroup" => {
+            let user = param("userName")?;
+            let group = param("groupName")?;
+            if context.enforcement_group.as_deref() == Some(group.as_str()) {
+                (released(user), Concern::Users)
+            } else {
+                users(vec![user])
+            }
+        }
+        // Root acting on its own MFA: AWS's documented sample names the user "AWS ROOT USER",
+        // newer records omit userName; either way there is no IAM user to read.
+        "DeactivateMFADevice" | "EnableMFADevice" if root_on_itself(event) => {
+            (Target::Root, Concern::Users)
+        }
+        "DeleteVirtualMFADevice" if event.caller.kind == "Root" && root_device(event) => {
+            (Target::Root, Concern::Users)
         }
         // A user created with tags: an exemption may be born with the user.
         "CreateUser" | "TagUser" => with_exemption(
@@ -349,7 +391,7 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
             if !is_deny(&param("policyArn")?) {
                 return Ok((Target::Ignore(IgnoreReason::OtherPolicy), Concern::Users));
             }
-            (users(vec![param("userName")?]).0, Concern::Enforcement)
+            (released(param("userName")?), Concern::Enforcement)
         }
         "DetachGroupPolicy" => {
             if !is_deny(&param("policyArn")?) {
@@ -359,6 +401,7 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
                 Target::GroupMembers {
                     group: param("groupName")?,
                     deleted: false,
+                    released: true,
                 },
                 Concern::Enforcement,
             )
@@ -367,6 +410,7 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
             Target::GroupMembers {
                 group: param("groupName")?,
                 deleted: true,
+                released: false,
             },
             Concern::Users,
         ),
@@ -378,6 +422,31 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
         }
         _ => (Target::Ignore(IgnoreReason::UnhandledEvent), Concern::Users),
     })
+}
+
+/// The user name AWS's documented CloudTrail sample of a root `EnableMFADevice` carries
+/// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html>).
+pub const ROOT_USER_NAME: &str = "AWS ROOT USER";
+
+/// Whether the root user called an MFA action on itself: no `userName`, or the literal
+/// [`ROOT_USER_NAME`] (a `GetUser` of which would fail with a validation error).
+fn root_on_itself(event: &IamEvent) -> bool {
+    event.caller.kind == "Root"
+        && event
+            .request
+            .get("userName")
+            .and_then(Value::as_str)
+            .is_none_or(|name| name == ROOT_USER_NAME)
+}
+
+/// Whether a device serial is root's virtual device (`...:mfa/root-account-mfa-device`, the
+/// console's name for it; any `mfa/` device deleted by root while no user is named).
+fn root_device(event: &IamEvent) -> bool {
+    event
+        .request
+        .get("serialNumber")
+        .and_then(Value::as_str)
+        .is_some_and(|serial| serial.ends_with(":mfa/root-account-mfa-device"))
 }
 
 fn user_or_caller(event: &IamEvent) -> Result<String, EventError> {
@@ -448,6 +517,7 @@ mod tests {
             own_role_arns: vec![ROLE.into()],
             deny_policy_arn: DENY.into(),
             exempt_tag_key: "mfa-enforcer:exempt".into(),
+            enforcement_group: Some("MFAEnforced".into()),
         }
     }
 
@@ -479,6 +549,15 @@ mod tests {
         Target::Users {
             users: names.iter().map(|n| n.to_string()).collect(),
             exemption: None,
+            released: false,
+        }
+    }
+
+    fn released(name: &str) -> Target {
+        Target::Users {
+            users: vec![name.to_string()],
+            exemption: None,
+            released: true,
         }
     }
 
@@ -495,6 +574,7 @@ mod tests {
                     .collect(),
                 removed: removed.iter().map(|k| k.to_string()).collect(),
             }),
+            released: false,
         }
     }
 
@@ -540,12 +620,17 @@ mod tests {
             (
                 "RemoveUserFromGroup",
                 json!({"userName": "bob", "groupName": "MFAEnforced"}),
+                released("bob"),
+            ),
+            (
+                "RemoveUserFromGroup",
+                json!({"userName": "bob", "groupName": "Developers"}),
                 users(&["bob"]),
             ),
             (
                 "DetachUserPolicy",
                 json!({"userName": "bob", "policyArn": DENY}),
-                users(&["bob"]),
+                released("bob"),
             ),
             (
                 "DetachUserPolicy",
@@ -592,7 +677,7 @@ mod tests {
             (
                 "DetachUserPolicy",
                 json!({"userName": "bob", "policyArn": DENY.to_uppercase().replace("ARN:AWS:IAM", "arn:aws:iam")}),
-                users(&["bob"]),
+                released("bob"),
             ),
             (
                 "CreateUser",
@@ -605,6 +690,7 @@ mod tests {
                 Target::GroupMembers {
                     group: "Admins".into(),
                     deleted: false,
+                    released: true,
                 },
             ),
             (
@@ -618,6 +704,7 @@ mod tests {
                 Target::GroupMembers {
                     group: "MFAEnforced".into(),
                     deleted: true,
+                    released: false,
                 },
             ),
             (
@@ -730,7 +817,7 @@ mod tests {
                 "DetachUserPolicy",
                 json!({"userName": "bob", "policyArn": DENY})
             ),
-            users(&["bob"])
+            released("bob")
         );
         assert_eq!(
             ours(
@@ -739,7 +826,8 @@ mod tests {
             ),
             Target::GroupMembers {
                 group: "G".into(),
-                deleted: false
+                deleted: false,
+                released: true,
             }
         );
         assert_eq!(
@@ -787,12 +875,59 @@ mod tests {
         let root = parse(&root).unwrap();
         assert_eq!(root.caller.kind, "Root");
         assert_eq!(root.caller.user_name, None);
-        // Root cannot omit userName on DeactivateMFADevice for a user: it is malformed.
-        let mut deactivate = envelope("DeactivateMFADevice", json!({"serialNumber": "s"}));
-        deactivate["detail"]["userIdentity"] =
-            json!({"type": "Root", "arn": "arn:aws:iam::123456789012:root"});
-        let err = target(&parse(&deactivate).unwrap(), &context()).unwrap_err();
-        assert!(err.to_string().contains("userName is missing"), "{err}");
+        // Root on its own MFA: no IAM user to read, whether userName is absent or the literal
+        // "AWS ROOT USER" of AWS's documented sample.
+        let as_root = |name: &str, request: Value| {
+            let mut e = envelope(name, request);
+            e["detail"]["userIdentity"] =
+                json!({"type": "Root", "arn": "arn:aws:iam::123456789012:root"});
+            target(&parse(&e).unwrap(), &context()).unwrap()
+        };
+        for request in [
+            json!({"serialNumber": "arn:aws:iam::123456789012:mfa/root-account-mfa-device"}),
+            json!({"userName": "AWS ROOT USER", "serialNumber": "arn:aws:iam::123456789012:mfa/root-account-mfa-device"}),
+        ] {
+            for name in ["EnableMFADevice", "DeactivateMFADevice"] {
+                assert_eq!(
+                    as_root(name, request.clone()),
+                    Target::Root,
+                    "{name} {request}"
+                );
+            }
+        }
+        assert_eq!(
+            as_root(
+                "DeleteVirtualMFADevice",
+                json!({"serialNumber": "arn:aws:iam::123456789012:mfa/root-account-mfa-device"})
+            ),
+            Target::Root
+        );
+        // Root acting on an IAM user is a user event.
+        assert_eq!(
+            as_root(
+                "EnableMFADevice",
+                json!({"userName": "bob", "serialNumber": "s"})
+            ),
+            users(&["bob"])
+        );
+        // An IAM user without userName acts on themselves.
+        assert_eq!(
+            target_of(&envelope("EnableMFADevice", json!({"serialNumber": "s"}))),
+            users(&["admin"])
+        );
+    }
+
+    #[test]
+    fn the_account_comes_from_the_envelope_when_the_record_has_none() {
+        let mut e = envelope("CreateLoginProfile", json!({"userName": "bob"}));
+        e["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("recipientAccountId");
+        assert_eq!(parse(&e).unwrap().account_id, "123456789012");
+        e.as_object_mut().unwrap().remove("account");
+        let err = parse(&e).unwrap_err();
+        assert!(err.to_string().contains("recipientAccountId"), "{err}");
     }
 
     #[test]
@@ -933,6 +1068,7 @@ mod properties {
             own_role_arns: vec!["arn:aws:iam::123456789012:role/mfa-enforcer".into()],
             deny_policy_arn: "arn:aws:iam::123456789012:policy/DenyWithoutMFA".into(),
             exempt_tag_key: "mfa-enforcer:exempt".into(),
+            enforcement_group: Some("MFAEnforced".into()),
         }
     }
 

@@ -44,10 +44,14 @@ where
     settings.check_deny_policy_account(account_id)?;
     let mut report = match target {
         Target::Ignore(_) => RunReport::empty(account_id, now, ports.writer.is_none()),
-        Target::Users { users, .. } => {
-            audit_users(&ports, settings, now, account_id, users).await?
-        }
-        Target::GroupMembers { group, deleted } => {
+        Target::Users {
+            users, released, ..
+        } => audit_users(&ports, settings, now, account_id, users, *released).await?,
+        Target::GroupMembers {
+            group,
+            deleted,
+            released,
+        } => {
             let members = ports.reader.group_members(group).await?;
             info!(
                 group,
@@ -61,9 +65,11 @@ where
                 now,
                 account_id,
                 &members.unwrap_or_default(),
+                *released,
             )
             .await?
         }
+        Target::Root => audit_root(&ports, settings, now, account_id).await?,
         Target::DenyPolicy => {
             let checked = deny_check::read(ports.reader, &settings.deny_policy_arn).await?;
             let check =
@@ -101,6 +107,7 @@ fn event_alerts(
         Target::Users {
             users,
             exemption: Some(change),
+            ..
         } => users
             .iter()
             .map(|user| {
@@ -115,6 +122,7 @@ fn event_alerts(
         Target::GroupMembers {
             group,
             deleted: true,
+            ..
         } if settings.enforcement_group.as_deref() == Some(group.as_str()) => {
             vec![Outgoing::alert(
                 account_id,
@@ -126,15 +134,41 @@ fn event_alerts(
     }
 }
 
+/// Reports the root user again after it changed its own MFA: the account summary says whether
+/// root has MFA and a password. Root is only ever reported.
+async fn audit_root<R, W, N>(
+    ports: &Ports<'_, R, W, N>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    account_id: &str,
+) -> Result<RunReport, EngineError>
+where
+    R: TargetedReader,
+    W: RemediationWriter,
+{
+    let state = ports.reader.root_state().await?;
+    info!(mfa = state.mfa_enabled, password = ?state.password_present, "root re-read");
+    let snapshot = AccountSnapshot {
+        account_id: account_id.to_string(),
+        users: vec![UserFacts::root(account_id, state)],
+        // Root is never written to: the deny policy is not consulted.
+        deny_policy_canonical: true,
+        ..AccountSnapshot::default()
+    };
+    let (findings, plan) = decide(&snapshot, settings, now, ports.writer.is_none());
+    Ok(act(ports.writer, &snapshot, findings, plan, settings, now).await)
+}
+
 /// Reads the named users live (and, once, the groups that carry the deny policy) with the
 /// deny policy's default version beside them, then evaluates, plans and applies exactly as a
-/// whole-account run does.
+/// whole-account run does. `released`: the event released them from the deny policy.
 async fn audit_users<R, W, N>(
     ports: &Ports<'_, R, W, N>,
     settings: &Settings,
     now: DateTime<Utc>,
     account_id: &str,
     users: &[String],
+    released: bool,
 ) -> Result<RunReport, EngineError>
 where
     R: TargetedReader + PolicyReader,
@@ -153,41 +187,35 @@ where
         deny_check::read(reader, &settings.deny_policy_arn)
     );
     let deny_policy = deny_policy?;
-    // Which groups carry the deny policy matters only for users in a group: one call,
-    // whatever the number of groups, and none for a new user who is in none.
+    // Which groups carry the deny policy matters for users in a group, and for adding anyone
+    // to the enforcement group (does it still hold them?): one call, whatever the number of
+    // groups, and none for a new user who is in none when nobody is added to a group.
     let in_a_group = reads
         .iter()
         .any(|r| matches!(r, Ok((_, Some(u))) if !u.iam.groups.is_empty()));
-    let deny_groups = if in_a_group {
-        reader.groups_with_policy(&settings.deny_policy_arn).await?
+    let deny_groups = if in_a_group || settings.remediation.adds_to_group() {
+        Some(reader.groups_with_policy(&settings.deny_policy_arn).await?)
     } else {
-        Vec::new()
+        None
     };
+    let enforcement_group_carries_deny = deny_groups.as_ref().and_then(|groups| {
+        settings
+            .enforcement_group
+            .as_ref()
+            .map(|g| groups.contains(g))
+    });
     let users = reads
         .into_iter()
         .map(|read| {
             let (name, live) = read?;
             Ok(match live {
                 Some(live) => UserFacts {
-                    name: live.iam.name.clone(),
-                    arn: live.iam.arn.clone(),
-                    is_root: false,
-                    created: live.iam.created,
-                    password_enabled: Some(live.state.password_enabled),
-                    mfa_active: live.state.mfa_active,
-                    iam: Some(live.iam),
+                    released,
+                    ..UserFacts::from_live(live)
                 },
                 None => {
                     info!(user = %name, "no such user: nothing to enforce");
-                    UserFacts {
-                        name: name.clone(),
-                        arn: format!("arn:aws:iam::{account_id}:user/{name}"),
-                        is_root: false,
-                        created: None,
-                        password_enabled: Some(false),
-                        mfa_active: false,
-                        iam: None,
-                    }
+                    UserFacts::absent(name, account_id)
                 }
             })
         })
@@ -199,6 +227,7 @@ where
         report_generated_at: None,
         users,
         groups: deny_groups
+            .unwrap_or_default()
             .into_iter()
             .map(|name| {
                 let group = IamGroup {
@@ -209,6 +238,7 @@ where
             })
             .collect::<HashMap<_, _>>(),
         deny_policy_canonical: deny_policy.canonical,
+        enforcement_group_carries_deny,
     };
     let (findings, plan) = decide(&snapshot, settings, now, ports.writer.is_none());
     let mut report = act(ports.writer, &snapshot, findings, plan, settings, now).await;

@@ -207,6 +207,14 @@ pub struct Finding {
     /// `null` for an exemption without an end date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exempt_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The user's MFA devices as far as the run knows them: every device in an event run; in
+    /// a whole-account run the virtual ones (one account-wide read), and the others when a
+    /// notice needed them.
+    #[serde(default)]
+    pub mfa_devices: Vec<crate::devices::MfaDevice>,
+    /// The user's long-term access keys.
+    #[serde(default)]
+    pub access_keys: crate::devices::AccessKeys,
     /// Remediations planned or made for this user.
     pub actions: Vec<Action>,
     /// Facts the plan needs that the report does not show.
@@ -231,6 +239,9 @@ pub struct FindingFacts {
     pub recipient: Option<String>,
     /// What the user was last told (the `mfa-enforcer:notified-*` tags).
     pub notified: Option<crate::notices::NoticeMemory>,
+    /// The event that started the run released the user from the deny policy (detached it,
+    /// or removed them from the enforcement group).
+    pub released: bool,
 }
 
 impl Finding {

@@ -14,11 +14,14 @@
 //! - [`event`]: CloudTrail IAM events -> whom to look at again (pure).
 //! - [`plan`]: findings -> actions, and the blast-radius guard (pure).
 //! - [`finding`]: the vocabulary (status, reason, action, outcome) as JSON spells it.
+//! - [`devices`]: MFA devices by kind (virtual, passkey or security key, hardware TOTP) and
+//!   access keys (pure).
 //! - [`policy`]: the deny-without-MFA policy document, the one source of truth, every released
 //!   document, and (`policy::restore`) how a changed deny policy is repaired without writing one.
 //! - [`deny_check`]: the deny policy read before any run relies on it, and repaired.
 //! - [`scp`]: the service control policy that prevents tampering up front.
 //! - [`notices`]: who is told about their own status, and when reminded (pure).
+//! - [`guidance`]: what a user is told to do, with their real devices and keys (pure).
 //! - [`notify`]: notification rendering (pure).
 //! - [`run_report`]: the JSON report of a run and its verdict.
 //! - [`settings`]: settings from the environment or flags, validated once.
@@ -33,11 +36,13 @@
 
 pub mod aws;
 pub mod deny_check;
+pub mod devices;
 pub mod engine;
 pub mod evaluate;
 pub mod event;
 pub mod event_run;
 pub mod finding;
+pub mod guidance;
 pub mod lambda_logs;
 pub mod notices;
 pub mod notify;

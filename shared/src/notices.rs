@@ -115,6 +115,9 @@ pub enum NoticeKind {
     /// Their status moved to one that needs no message (they enrolled MFA, say): the memory
     /// is updated so that a later change is noticed.
     RecordOnly,
+    /// They have MFA and this run put them under the deny policy: console sign-in is unchanged,
+    /// but calls with their access keys now need an MFA session (`user_held_to_mfa`).
+    HeldToMfa,
 }
 
 /// One user's notice.
@@ -137,6 +140,18 @@ pub fn status_after_run(finding: &Finding) -> Status {
         (Status::NonCompliant, false) => Status::Enforced,
         (status, _) => status,
     }
+}
+
+/// Whether this run put a user who has MFA under the deny policy (attached it, or added them
+/// to the enforcement group): they were non-compliant, and what was applied holds.
+pub fn held_to_mfa(finding: &Finding) -> bool {
+    finding.status == Status::NonCompliant
+        && finding.mfa_active
+        && !finding.remains_non_compliant()
+        && finding
+            .actions
+            .iter()
+            .any(|a| a.outcome == crate::finding::Outcome::Applied)
 }
 
 /// The statuses a user is told about.
@@ -162,6 +177,7 @@ pub fn plan_notices(
             let status = status_after_run(f);
             let memory = f.facts.notified;
             let kind = match memory {
+                _ if held_to_mfa(f) => NoticeKind::HeldToMfa,
                 _ if !announced(status) => match memory {
                     Some(m) if m.status != status => NoticeKind::RecordOnly,
                     _ => return None,
@@ -275,6 +291,8 @@ mod tests {
             password_enabled: Some(true),
             groups: vec![],
             exempt_until: None,
+            mfa_devices: vec![],
+            access_keys: Default::default(),
             actions: outcome
                 .map(|o| Action {
                     kind: ActionKind::AttachDenyPolicy,
@@ -335,13 +353,14 @@ mod tests {
                 finding(InGrace, None, Some((InGrace, 30))),
                 Some((InGrace, Reminder)),
             ),
-            // MFA but outside the group, now remediated: compliant, nothing to say.
+            // MFA but outside the group, now under the deny policy: compliant, and told that
+            // calls with their access keys now need an MFA session.
             (
                 Finding {
                     mfa_active: true,
                     ..finding(NonCompliant, Some(Outcome::Applied), None)
                 },
-                None,
+                Some((Compliant, HeldToMfa)),
             ),
             // Enrolled MFA since: remember it, say nothing.
             (

@@ -6,6 +6,8 @@
 
 use crate::event::{ExemptionChange, IamEvent};
 use crate::finding::{Finding, Outcome, Status};
+use crate::guidance::{self, Situation};
+use crate::notices::NoticeKind;
 use crate::run_report::{DenyPolicyCheck, RunReport};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -280,6 +282,11 @@ pub enum Alert<'a> {
         /// The group.
         group: &'a str,
     },
+    /// The enforcement group no longer carries the deny policy (or no longer exists).
+    EnforcementGroupLacksDenyPolicy {
+        /// The group.
+        group: &'a str,
+    },
     /// The guard stopped every write of a run.
     GuardTripped {
         /// Users the plan would have written to.
@@ -307,6 +314,7 @@ impl Alert<'_> {
             Alert::ExemptionChanged { .. } => "exemption_changed",
             Alert::DenyPolicyChanged { .. } => "deny_policy_changed",
             Alert::EnforcementGroupDeleted { .. } => "enforcement_group_deleted",
+            Alert::EnforcementGroupLacksDenyPolicy { .. } => "enforcement_group_lacks_deny_policy",
             Alert::GuardTripped { .. } => "guard_tripped",
             Alert::WritesFailed { .. } => "writes_failed",
             Alert::RootWithoutMfa => "root_without_mfa",
@@ -346,6 +354,9 @@ impl Alert<'_> {
             }
             Alert::EnforcementGroupDeleted { group } => {
                 format!("enforcement group {group} deleted")
+            }
+            Alert::EnforcementGroupLacksDenyPolicy { group } => {
+                format!("enforcement group {group} does not carry the deny policy")
             }
             Alert::GuardTripped {
                 would_enforce,
@@ -454,6 +465,15 @@ pub fn alert(account_id: &str, event: Option<&IamEvent>, alert: &Alert<'_>) -> N
                 text,
                 "\nUsers it held are re-evaluated as they leave it; recreate it (or redeploy the stack) \
                  to keep ENFORCEMENT_GROUP meaningful."
+            );
+            json["group"] = json!(group);
+        }
+        Alert::EnforcementGroupLacksDenyPolicy { group } => {
+            let _ = writeln!(
+                text,
+                "\nThe enforcement group {group} no longer carries the deny policy (or no longer exists): \
+                 being in it holds nobody. Users it should hold were given the deny policy directly. \
+                 Attach the deny policy to the group again (or redeploy the stack)."
             );
             json["group"] = json!(group);
         }
@@ -570,36 +590,50 @@ fn render_deny_policy(text: &mut String, check: &DenyPolicyCheck) {
 }
 
 /// The `event_type` of a user's notice about their status.
-pub fn user_event_type(status: Status) -> &'static str {
-    match status {
-        Status::Enforced => "user_enforced",
-        Status::InGrace => "user_in_grace",
+pub fn user_event_type(status: Status, kind: NoticeKind) -> &'static str {
+    match (status, kind) {
+        (_, NoticeKind::HeldToMfa) => "user_held_to_mfa",
+        (Status::Enforced, _) => "user_enforced",
+        (Status::InGrace, _) => "user_in_grace",
         _ => "user_non_compliant",
     }
 }
 
-/// Renders a user's notice: what happened, why, and exactly what to do now.
+/// Renders a user's notice: what happened, why, and exactly what to do now, with their own
+/// devices and keys (see [`crate::guidance`]).
 ///
-/// `grace_period` dates the end of an `in_grace` user's grace; `reminder` marks a repeat.
+/// `grace_period` dates the end of an `in_grace` user's grace; a [`NoticeKind::Reminder`] is
+/// marked as one.
 pub fn user_notice(
     account_id: &str,
     finding: &Finding,
     status: Status,
-    reminder: bool,
+    kind: NoticeKind,
     grace_period: chrono::Duration,
 ) -> Notification {
     let user = finding.user.as_str();
+    let reminder = kind == NoticeKind::Reminder;
     let prefix = if reminder { "Reminder: " } else { "" };
-    let (headline, severity, what) = match status {
-        Status::Enforced => (
+    let (headline, severity, what, situation) = match (status, kind) {
+        (_, NoticeKind::HeldToMfa) => (
+            format!("{user} is now held to MFA"),
+            "warning",
+            "Your IAM user is now under mfa-enforcer's deny policy: whatever is done without MFA is \
+             denied, except MFA self-service. You sign in to the console with MFA, so nothing changes \
+             there."
+                .to_string(),
+            Situation::HeldToMfa,
+        ),
+        (Status::Enforced, _) => (
             format!("{user} is restricted until MFA is enrolled"),
             "warning",
             "Your IAM user can no longer do anything in this AWS account except enroll an MFA device \
              and change its own password, because it has no MFA. Access comes back as soon as you \
              sign in with MFA."
                 .to_string(),
+            Situation::NeedsMfa,
         ),
-        Status::InGrace => {
+        (Status::InGrace, _) => {
             let deadline = finding
                 .facts
                 .created
@@ -612,6 +646,7 @@ pub fn user_notice(
                      after that, everything but MFA enrollment is denied until you do.",
                     deadline.map_or("soon".to_string(), |d| format!("before {d}"))
                 ),
+                Situation::NeedsMfa,
             )
         }
         _ => (
@@ -620,6 +655,7 @@ pub fn user_notice(
             "Your IAM user can sign in to the console and is not yet held to MFA. Enroll an MFA \
              device now; mfa-enforcer will restrict users without one."
                 .to_string(),
+            Situation::NeedsMfa,
         ),
     };
     let subject = truncate(
@@ -627,33 +663,17 @@ pub fn user_notice(
         MAX_SUBJECT_CHARS,
     );
     let reasons: Vec<&str> = finding.reasons.iter().map(|r| r.as_str()).collect();
-    let serial = format!("arn:aws:iam::{account_id}:mfa/{user}");
+    let guidance = guidance::guidance(finding, account_id, situation);
     let mut text = String::new();
     let _ = writeln!(text, "{prefix}{headline} (AWS account {account_id}).\n");
     let _ = writeln!(text, "{what}\n");
     if !reasons.is_empty() {
         let _ = writeln!(text, "Why: {}.\n", reasons.join(", "));
     }
-    let _ = writeln!(
-        text,
-        "In the console:\n\
-         1. Sign in to account {account_id} as {user}.\n\
-         2. Open your security credentials (your name at the top right > Security credentials).\n\
-         3. Under Multi-factor authentication (MFA), choose Assign MFA device; name it {user}, \
-            and follow the steps for an authenticator app, a passkey or a security key.\n\
-         4. Sign out and sign in again, with MFA.\n"
-    );
-    let _ = writeln!(
-        text,
-        "From the AWS CLI (after enrolling, with the device named {user}), add to ~/.aws/config:\n\n\
-         [profile {user}-mfa]\n\
-         source_profile = {user}\n\
-         mfa_serial = {serial}\n\n\
-         or get a session directly (valid 12 hours):\n\n\
-         aws sts get-session-token --serial-number {serial} --token-code <6-digit code> --profile {user}\n"
-    );
+    text.push_str(&guidance::render_text(&guidance));
+    let event_type = user_event_type(status, kind);
     let json = json!({
-        "event_type": user_event_type(status),
+        "event_type": event_type,
         "severity": severity,
         "account_id": account_id,
         "user": user,
@@ -664,13 +684,12 @@ pub fn user_notice(
         "actions": finding.actions,
         "reminder": reminder,
         "recipient": finding.facts.recipient,
-        "mfa_serial": serial,
+        "mfa_devices": finding.mfa_devices,
+        "access_keys": finding.access_keys,
+        "guidance": guidance,
     });
     let mut attributes = BTreeMap::from([
-        (
-            "event_type".to_string(),
-            user_event_type(status).to_string(),
-        ),
+        ("event_type".to_string(), event_type.to_string()),
         ("severity".to_string(), severity.to_string()),
         ("account_id".to_string(), account_id.to_string()),
         ("user".to_string(), user.to_string()),
@@ -713,6 +732,8 @@ mod tests {
             password_enabled: Some(true),
             groups: vec![],
             exempt_until: None,
+            mfa_devices: vec![],
+            access_keys: Default::default(),
             actions: outcome
                 .map(|o| Action {
                     kind: ActionKind::AttachDenyPolicy,
@@ -728,6 +749,7 @@ mod tests {
         let guard = Guard {
             limit: 0,
             would_enforce: 1,
+            would_recontain: 0,
             tripped: guard_tripped,
         };
         RunReport {
@@ -740,6 +762,7 @@ mod tests {
             notifications: vec![],
             event: None,
             deny_policy: None,
+            enforcement_group_lacks_deny_policy: None,
             exemptions_changed: false,
         }
     }
@@ -806,11 +829,12 @@ mod tests {
     fn a_users_notice_says_what_happened_why_and_exactly_what_to_do() {
         let mut r = report(Some(Outcome::Applied), false, false);
         r.findings[0].facts.recipient = Some("carol@example.com".into());
+        r.findings[0].access_keys.active = 1;
         let n = user_notice(
             "123456789012",
             &r.findings[0],
             Status::Enforced,
-            false,
+            NoticeKind::Changed,
             chrono::Duration::zero(),
         );
         assert_eq!(
@@ -824,12 +848,20 @@ mod tests {
         for needle in [
             "Why: no_mfa.",
             "Assign MFA device",
-            "[profile carol-mfa]",
-            "mfa_serial = arn:aws:iam::123456789012:mfa/carol",
-            "aws sts get-session-token --serial-number arn:aws:iam::123456789012:mfa/carol",
+            "aws iam list-mfa-devices --user-name carol",
+            "aws sts get-session-token --serial-number <its serial, from list-mfa-devices>",
         ] {
             assert!(n.text.contains(needle), "{needle}\n{}", n.text);
         }
+        // No guessed serial, no profile the CLI could not use.
+        assert!(!n.text.contains(":mfa/carol"), "{}", n.text);
+        assert!(!n.text.contains("[profile"), "{}", n.text);
+        // The JSON form carries the same guidance.
+        assert_eq!(
+            n.json["guidance"]["cli"]["commands"][0],
+            "aws iam list-mfa-devices --user-name carol"
+        );
+        assert_eq!(n.json["guidance"]["console"].as_array().unwrap().len(), 4);
         assert_eq!(n.json["status"], "enforced");
         assert_eq!(n.json["status_found"], "non_compliant");
 
@@ -841,7 +873,7 @@ mod tests {
             "123456789012",
             &grace,
             Status::InGrace,
-            true,
+            NoticeKind::Reminder,
             chrono::Duration::hours(72),
         );
         assert!(

@@ -15,10 +15,13 @@ pub enum Read {
     AuthorizationDetails,
     /// GetAccountSummary (does root have a password?), only when root has no MFA.
     AccountSummary,
-    /// ListMFADevices + GetLoginProfile: confirm a user before denying them.
+    /// ListVirtualMFADevices (assigned): every user's virtual devices, one account-wide read.
+    VirtualMfaDevices,
+    /// ListMFADevices + GetLoginProfile: confirm a user before denying them (ListMFADevices
+    /// alone: the devices of a user whose notice needs them).
     LiveUserState,
-    /// GetUser, ListGroupsForUser, ListAttachedUserPolicies + the live state: a user named by
-    /// an event.
+    /// GetUser, ListGroupsForUser, ListAttachedUserPolicies, ListAccessKeys + the live state:
+    /// a user named by an event.
     User,
     /// ListEntitiesForPolicy: the groups the deny policy is attached to.
     GroupsWithPolicy,
@@ -33,18 +36,20 @@ pub enum Read {
 
 impl Read {
     /// Reads of a whole-account run.
-    pub const ACCOUNT: [Read; 6] = [
+    pub const ACCOUNT: [Read; 7] = [
         Read::CredentialReport,
         Read::AuthorizationDetails,
         Read::AccountSummary,
+        Read::VirtualMfaDevices,
         Read::LiveUserState,
         Read::DenyPolicy,
         Read::PolicyVersions,
     ];
 
     /// Reads of an event run.
-    pub const EVENT: [Read; 5] = [
+    pub const EVENT: [Read; 6] = [
         Read::User,
+        Read::AccountSummary,
         Read::GroupsWithPolicy,
         Read::GroupMembers,
         Read::DenyPolicy,
@@ -57,6 +62,7 @@ impl Read {
             Read::CredentialReport => &["iam:GenerateCredentialReport", "iam:GetCredentialReport"],
             Read::AuthorizationDetails => &["iam:GetAccountAuthorizationDetails"],
             Read::AccountSummary => &["iam:GetAccountSummary"],
+            Read::VirtualMfaDevices => &["iam:ListVirtualMFADevices"],
             Read::LiveUserState => &["iam:ListMFADevices", "iam:GetLoginProfile"],
             Read::User => &[
                 "iam:GetUser",
@@ -64,6 +70,7 @@ impl Read {
                 "iam:ListAttachedUserPolicies",
                 "iam:ListMFADevices",
                 "iam:GetLoginProfile",
+                "iam:ListAccessKeys",
             ],
             Read::GroupsWithPolicy => &["iam:ListEntitiesForPolicy"],
             Read::GroupMembers => &["iam:GetGroup"],
@@ -159,6 +166,7 @@ mod tests {
                 "iam:GetPolicyVersion",
                 "iam:ListMFADevices",
                 "iam:ListPolicyVersions",
+                "iam:ListVirtualMFADevices",
                 "iam:SetDefaultPolicyVersion",
                 "iam:TagPolicy",
                 "iam:TagUser",
@@ -175,11 +183,13 @@ mod tests {
                 "iam:AddUserToGroup",
                 "iam:AttachUserPolicy",
                 "iam:DeletePolicyVersion",
+                "iam:GetAccountSummary",
                 "iam:GetGroup",
                 "iam:GetLoginProfile",
                 "iam:GetPolicy",
                 "iam:GetPolicyVersion",
                 "iam:GetUser",
+                "iam:ListAccessKeys",
                 "iam:ListAttachedUserPolicies",
                 "iam:ListEntitiesForPolicy",
                 "iam:ListGroupsForUser",

@@ -24,6 +24,10 @@ pub struct UserPlan {
     pub user: String,
     /// One action per remediation kind, `planned` or `already_in_place`.
     pub actions: Vec<Action>,
+    /// The user was contained before (the notice memory says `enforced`, or the event that
+    /// started the run released them): writing to them again is no new enforcement, and the
+    /// guard does not count it.
+    pub recontain: bool,
 }
 
 impl UserPlan {
@@ -38,10 +42,38 @@ impl UserPlan {
 pub struct Guard {
     /// `MAX_ENFORCEMENTS_PER_RUN`.
     pub limit: usize,
-    /// Users this run would write to.
+    /// Users this run would newly enforce (write to, not counting re-containment).
     pub would_enforce: usize,
+    /// Users this run would contain again: released since they were enforced.
+    pub would_recontain: usize,
     /// Whether `would_enforce` exceeds `limit`: then nothing is written.
     pub tripped: bool,
+}
+
+/// What a plan needs to know of the account beyond the findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountFacts {
+    /// The run found the deny policy's default version canonical.
+    pub deny_policy_canonical: bool,
+    /// The enforcement group carries the deny policy: `Some(false)` when it does not (or no
+    /// longer exists), `None` when no group is configured or the run could not tell.
+    pub enforcement_group_carries_deny: Option<bool>,
+}
+
+impl AccountFacts {
+    /// Facts for a run whose deny policy is canonical and whose group, if any, carries it.
+    pub fn sound() -> AccountFacts {
+        AccountFacts {
+            deny_policy_canonical: true,
+            enforcement_group_carries_deny: Some(true),
+        }
+    }
+
+    /// Whether adding users to the enforcement group holds nobody: they get the deny policy
+    /// attached directly as well.
+    pub fn group_is_hollow(&self) -> bool {
+        self.enforcement_group_carries_deny == Some(false)
+    }
 }
 
 /// A run's plan: the actions per user, and whether the guard allows them.
@@ -66,12 +98,16 @@ impl Plan {
 
 /// Plans the remediation of every `non_compliant` IAM user.
 ///
-/// When the run found the deny policy not canonical (`deny_policy_canonical` false), every
-/// action that would write is `skipped` with detail `deny_policy_not_canonical`: the enforcement
-/// group carries the same policy, so neither attaching it nor adding to the group is safe.
-/// When more users would be written to than `MAX_ENFORCEMENTS_PER_RUN`, every planned action
-/// becomes `skipped` with detail `guard_tripped`: the plan is still reported, nothing is written.
-pub fn plan(findings: &[Finding], settings: &Settings, deny_policy_canonical: bool) -> Plan {
+/// When the enforcement group no longer carries the deny policy, a user it should hold gets the
+/// deny policy attached directly as well, so that nobody is left non-compliant run after run.
+/// When the run found the deny policy not canonical, every action that would write is `skipped`
+/// with detail `deny_policy_not_canonical`: the enforcement group carries the same policy, so
+/// neither attaching it nor adding to the group is safe. When more users would be newly
+/// enforced than `MAX_ENFORCEMENTS_PER_RUN`, every planned action becomes `skipped` with detail
+/// `guard_tripped`: the plan is still reported, nothing is written. Users contained again after
+/// being released do not count against the guard: an insider who frees a group of contained
+/// users cannot keep them free by making them too many.
+pub fn plan(findings: &[Finding], settings: &Settings, account: &AccountFacts) -> Plan {
     let mut users: Vec<UserPlan> = findings
         .iter()
         .enumerate()
@@ -79,13 +115,19 @@ pub fn plan(findings: &[Finding], settings: &Settings, deny_policy_canonical: bo
         .map(|(index, f)| UserPlan {
             finding: index,
             user: f.user.clone(),
-            actions: actions_for(f, settings),
+            actions: actions_for(f, settings, account),
+            recontain: f.facts.released
+                || f.facts
+                    .notified
+                    .is_some_and(|m| m.status == Status::Enforced),
         })
         .collect();
-    if !deny_policy_canonical {
+    if !account.deny_policy_canonical {
         skip_planned(&mut users, DENY_POLICY_NOT_CANONICAL);
     }
-    let would_enforce = users.iter().filter(|u| u.writes()).count();
+    let writing = || users.iter().filter(|u| u.writes());
+    let would_enforce = writing().filter(|u| !u.recontain).count();
+    let would_recontain = writing().filter(|u| u.recontain).count();
     let tripped = would_enforce > settings.max_enforcements_per_run;
     if tripped {
         skip_planned(&mut users, GUARD_TRIPPED);
@@ -95,6 +137,7 @@ pub fn plan(findings: &[Finding], settings: &Settings, deny_policy_canonical: bo
         guard: Guard {
             limit: settings.max_enforcements_per_run,
             would_enforce,
+            would_recontain,
             tripped,
         },
     }
@@ -109,7 +152,7 @@ fn skip_planned(users: &mut [UserPlan], detail: &str) {
     }
 }
 
-fn actions_for(finding: &Finding, settings: &Settings) -> Vec<Action> {
+fn actions_for(finding: &Finding, settings: &Settings, account: &AccountFacts) -> Vec<Action> {
     let action = |kind, target: &str, in_place: bool| Action {
         kind,
         target: target.to_string(),
@@ -122,7 +165,7 @@ fn actions_for(finding: &Finding, settings: &Settings) -> Vec<Action> {
         detail: None,
     };
     let mut actions = Vec::new();
-    if settings.remediation.attaches_policy() {
+    if settings.remediation.attaches_policy() || account.group_is_hollow() {
         actions.push(action(
             ActionKind::AttachDenyPolicy,
             &settings.deny_policy_arn,
@@ -171,6 +214,8 @@ mod tests {
             password_enabled: Some(true),
             groups: vec![],
             exempt_until: None,
+            mfa_devices: vec![],
+            access_keys: Default::default(),
             actions: vec![],
             facts,
         }
@@ -194,7 +239,11 @@ mod tests {
                 },
             )])
             .collect();
-        let plan = plan(&findings, &settings("attach-policy", "20"), true);
+        let plan = plan(
+            &findings,
+            &settings("attach-policy", "20"),
+            &AccountFacts::sound(),
+        );
         let users: Vec<&str> = plan.users.iter().map(|u| u.user.as_str()).collect();
         assert_eq!(users, ["non_compliant"]);
         assert_eq!(plan.users[0].finding, 5);
@@ -258,7 +307,7 @@ mod tests {
             let p = plan(
                 &[finding("u", Status::NonCompliant, facts.clone())],
                 &settings(remediation, "20"),
-                true,
+                &AccountFacts::sound(),
             );
             assert_eq!(
                 kinds_and_outcomes(&p.users[0]),
@@ -269,7 +318,7 @@ mod tests {
         let p = plan(
             &[finding("u", Status::NonCompliant, none)],
             &settings("both", "20"),
-            true,
+            &AccountFacts::sound(),
         );
         assert_eq!(p.users[0].actions[0].target, DENY);
         assert_eq!(p.users[0].actions[1].target, "MFAEnforced");
@@ -295,12 +344,17 @@ mod tests {
             (1, 0, true),
             (50, 20, true),
         ] {
-            let p = plan(&users(n), &settings("both", &limit.to_string()), true);
+            let p = plan(
+                &users(n),
+                &settings("both", &limit.to_string()),
+                &AccountFacts::sound(),
+            );
             assert_eq!(
                 p.guard,
                 Guard {
                     limit,
                     would_enforce: n,
+                    would_recontain: 0,
                     tripped
                 },
                 "n={n} limit={limit}"
@@ -336,7 +390,11 @@ mod tests {
             finding("a", Status::NonCompliant, in_group),
             finding("b", Status::NonCompliant, FindingFacts::default()),
         ];
-        let p = plan(&findings, &settings("add-to-group", "1"), true);
+        let p = plan(
+            &findings,
+            &settings("add-to-group", "1"),
+            &AccountFacts::sound(),
+        );
         assert_eq!(p.guard.would_enforce, 1);
         assert!(!p.guard.tripped);
     }
@@ -352,7 +410,14 @@ mod tests {
                 )
             })
             .collect();
-        let p = plan(&findings, &settings("both", "20"), false);
+        let p = plan(
+            &findings,
+            &settings("both", "20"),
+            &AccountFacts {
+                deny_policy_canonical: false,
+                ..AccountFacts::sound()
+            },
+        );
         assert_eq!(p.planned_actions(), 0);
         assert!(p
             .users
@@ -368,6 +433,9 @@ mod tests {
     fn planning_twice_gives_the_same_plan() {
         let findings = vec![finding("a", Status::NonCompliant, FindingFacts::default())];
         let s = settings("both", "20");
-        assert_eq!(plan(&findings, &s, true), plan(&findings, &s, true));
+        assert_eq!(
+            plan(&findings, &s, &AccountFacts::sound()),
+            plan(&findings, &s, &AccountFacts::sound())
+        );
     }
 }

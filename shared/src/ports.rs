@@ -44,13 +44,27 @@ pub struct LiveUserState {
     pub exists: bool,
 }
 
-/// A user read live for an event run: groups, directly attached policies, tags, MFA, password.
+/// A user read live for an event run: groups, directly attached policies, tags, MFA devices,
+/// password, access keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveUser {
     /// Name, ARN, creation time, groups, attached managed policies, tags.
     pub iam: IamUser,
     /// MFA and console password.
     pub state: LiveUserState,
+    /// The serial numbers of every MFA device (ListMFADevices).
+    pub mfa_devices: Vec<String>,
+    /// How many access keys are active (ListAccessKeys).
+    pub active_access_keys: u8,
+}
+
+/// The root user's state, as the account summary says (GetAccountSummary).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RootState {
+    /// `AccountMFAEnabled`.
+    pub mfa_enabled: bool,
+    /// `AccountPasswordPresent`, when the summary says.
+    pub password_present: Option<bool>,
 }
 
 /// One version of a managed policy, as ListPolicyVersions lists it.
@@ -113,6 +127,16 @@ pub trait AccountReader: Sync {
         &self,
         user: &str,
     ) -> impl Future<Output = Result<LiveUserState, AwsError>> + Send;
+
+    /// Every virtual MFA device assigned to someone, as `(user ARN, serial)`
+    /// (ListVirtualMFADevices, assigned ones, every page): one account-wide read.
+    fn assigned_virtual_mfa_devices(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
+
+    /// The serial numbers of a user's MFA devices, every kind (ListMFADevices).
+    fn mfa_devices(&self, user: &str)
+        -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 }
 
 /// Reads of a few named things, for event runs: never a whole-account read.
@@ -126,6 +150,10 @@ pub trait TargetedReader: Sync {
         &self,
         policy_arn: &str,
     ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+
+    /// The root user's MFA and password, from the account summary: an event about root's own
+    /// MFA names no IAM user to read.
+    fn root_state(&self) -> impl Future<Output = Result<RootState, AwsError>> + Send;
 
     /// The members of a group; `None` when the group does not exist.
     fn group_members(

@@ -99,6 +99,20 @@ impl ReportRow {
     pub fn has_mfa(&self) -> bool {
         matches!(self.mfa_active, Cell::Value(true))
     }
+
+    /// The active access keys, and when one was last used.
+    pub fn access_keys(&self) -> crate::devices::AccessKeys {
+        let active = self
+            .access_keys
+            .iter()
+            .filter(|k| matches!(k.active, Cell::Value(true)));
+        crate::devices::AccessKeys {
+            active: active.clone().count() as u8,
+            last_used: active
+                .filter_map(|k| k.last_used_date.value().copied())
+                .max(),
+        }
+    }
 }
 
 /// The documented columns, in AWS's order. All are required.

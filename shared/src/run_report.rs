@@ -35,6 +35,11 @@ pub struct RunReport {
     /// report or a run that never got that far).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_policy: Option<DenyPolicyCheck>,
+    /// The enforcement group (named) no longer carries the deny policy (or no longer exists):
+    /// its members were held by attaching the deny policy directly; `enforcement_group_lacks_deny_policy`
+    /// is alerted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforcement_group_lacks_deny_policy: Option<String>,
     /// A whole-account run found the exempt users (or their end dates) changed since the last
     /// run summary that listed them: its summary is due. Not part of the JSON report.
     #[serde(skip)]
@@ -158,8 +163,12 @@ pub struct Summary {
     pub guard_tripped: bool,
     /// The guard's limit (`MAX_ENFORCEMENTS_PER_RUN`).
     pub max_enforcements_per_run: usize,
-    /// Users the plan would have written to.
+    /// Users the plan would newly enforce (what the guard counts).
     pub users_to_enforce: usize,
+    /// Users the plan would contain again, released since they were enforced (not counted by
+    /// the guard).
+    #[serde(default)]
+    pub users_to_recontain: usize,
 }
 
 /// A message published about the run, and what became of it.
@@ -209,6 +218,7 @@ impl Summary {
             s.guard_tripped = g.tripped;
             s.max_enforcements_per_run = g.limit;
             s.users_to_enforce = g.would_enforce;
+            s.users_to_recontain = g.would_recontain;
         }
         s
     }
@@ -275,6 +285,7 @@ impl RunReport {
             notifications: Vec::new(),
             event: None,
             deny_policy: None,
+            enforcement_group_lacks_deny_policy: None,
             exemptions_changed: false,
         }
     }
@@ -332,6 +343,8 @@ mod tests {
             password_enabled: Some(true),
             groups: vec![],
             exempt_until: None,
+            mfa_devices: vec![],
+            access_keys: Default::default(),
             actions: outcomes
                 .iter()
                 .map(|o| Action {
@@ -357,6 +370,7 @@ mod tests {
             notifications: vec![],
             event: None,
             deny_policy: None,
+            enforcement_group_lacks_deny_policy: None,
             exemptions_changed: false,
         }
     }
@@ -364,6 +378,7 @@ mod tests {
     const OPEN: Guard = Guard {
         limit: 20,
         would_enforce: 0,
+        would_recontain: 0,
         tripped: false,
     };
 
@@ -441,6 +456,7 @@ mod tests {
             Some(&Guard {
                 limit: 5,
                 would_enforce: 2,
+                would_recontain: 0,
                 tripped: false,
             }),
         );

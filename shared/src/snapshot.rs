@@ -118,6 +118,12 @@ pub struct UserFacts {
     pub password_enabled: Option<bool>,
     /// Whether an MFA device is active.
     pub mfa_active: bool,
+    /// The MFA devices known (see [`crate::finding::Finding::mfa_devices`]).
+    pub mfa_devices: Vec<crate::devices::MfaDevice>,
+    /// The long-term access keys.
+    pub access_keys: crate::devices::AccessKeys,
+    /// The event that started the run released the user from the deny policy.
+    pub released: bool,
     /// Groups, policies and tags; `None` for root, or for a user deleted since the report.
     pub iam: Option<IamUser>,
 }
@@ -136,6 +142,9 @@ pub struct AccountSnapshot {
     /// Whether the run found the deny policy's default version canonical. `false` until a
     /// run's check says so: then nobody counts as `enforced` and nothing is attached.
     pub deny_policy_canonical: bool,
+    /// Whether the enforcement group carries the deny policy; `None` when no group is
+    /// configured or the run cannot tell (see [`AccountSnapshot::judge_enforcement_group`]).
+    pub enforcement_group_carries_deny: Option<bool>,
 }
 
 impl UserFacts {
@@ -148,8 +157,68 @@ impl UserFacts {
             created: row.user_creation_time.value().copied(),
             password_enabled: row.password_enabled.value().copied(),
             mfa_active: row.has_mfa(),
+            mfa_devices: Vec::new(),
+            access_keys: row.access_keys(),
+            released: false,
             name: row.user,
             arn: row.arn,
+            iam: None,
+        }
+    }
+}
+
+impl UserFacts {
+    /// What a live read says of a user (an event run: there is no report).
+    pub fn from_live(live: crate::ports::LiveUser) -> UserFacts {
+        UserFacts {
+            name: live.iam.name.clone(),
+            arn: live.iam.arn.clone(),
+            is_root: false,
+            created: live.iam.created,
+            password_enabled: Some(live.state.password_enabled),
+            mfa_active: live.state.mfa_active,
+            mfa_devices: live
+                .mfa_devices
+                .iter()
+                .map(|s| crate::devices::MfaDevice::from_serial(s))
+                .collect(),
+            access_keys: crate::devices::AccessKeys {
+                active: live.active_access_keys,
+                last_used: None,
+            },
+            released: false,
+            iam: Some(live.iam),
+        }
+    }
+
+    /// A user an event named who does not exist (any more): nothing to enforce on.
+    pub fn absent(name: &str, account_id: &str) -> UserFacts {
+        UserFacts {
+            name: name.to_string(),
+            arn: format!("arn:aws:iam::{account_id}:user/{name}"),
+            is_root: false,
+            created: None,
+            password_enabled: Some(false),
+            mfa_active: false,
+            mfa_devices: Vec::new(),
+            access_keys: crate::devices::AccessKeys::default(),
+            released: false,
+            iam: None,
+        }
+    }
+
+    /// The root user as the account summary describes it (an event run: no report).
+    pub fn root(account_id: &str, state: crate::ports::RootState) -> UserFacts {
+        UserFacts {
+            name: crate::report::ROOT_USER.to_string(),
+            arn: format!("arn:aws:iam::{account_id}:root"),
+            is_root: true,
+            created: None,
+            password_enabled: state.password_present,
+            mfa_active: state.mfa_enabled,
+            mfa_devices: Vec::new(),
+            access_keys: crate::devices::AccessKeys::default(),
+            released: false,
             iam: None,
         }
     }
@@ -208,6 +277,43 @@ impl AccountSnapshot {
                 .map(|g| (g.name.clone(), g))
                 .collect(),
             deny_policy_canonical: false,
+            enforcement_group_carries_deny: None,
+        }
+    }
+
+    /// Judges the enforcement group from the snapshot's groups, which must be complete (every
+    /// group, or every group the deny policy is attached to): does it still carry the deny
+    /// policy? A group that no longer exists does not.
+    pub fn judge_enforcement_group(&mut self, settings: &crate::settings::Settings) {
+        self.enforcement_group_carries_deny = settings.enforcement_group.as_ref().map(|name| {
+            self.groups
+                .get(name)
+                .is_some_and(|g| g.attached_policy_arns.contains(&settings.deny_policy_arn))
+        });
+    }
+
+    /// What the plan needs to know of the account.
+    pub fn account_facts(&self) -> crate::plan::AccountFacts {
+        crate::plan::AccountFacts {
+            deny_policy_canonical: self.deny_policy_canonical,
+            enforcement_group_carries_deny: self.enforcement_group_carries_deny,
+        }
+    }
+
+    /// Gives each user the virtual MFA devices assigned to them (`(user ARN, serial)`, as
+    /// ListVirtualMFADevices lists them; root's ARN ends in `:root`).
+    pub fn attach_virtual_devices(&mut self, devices: Vec<(String, String)>) {
+        let mut by_user: HashMap<String, Vec<crate::devices::MfaDevice>> = HashMap::new();
+        for (arn, serial) in devices {
+            by_user
+                .entry(arn)
+                .or_default()
+                .push(crate::devices::MfaDevice::from_serial(&serial));
+        }
+        for user in &mut self.users {
+            if let Some(devices) = by_user.remove(&user.arn) {
+                user.mfa_devices = devices;
+            }
         }
     }
 
@@ -304,6 +410,9 @@ ghost,arn:aws:iam::123456789012:user/ghost,2024-01-02T03:04:05+00:00,true,N/A,N/
 
     fn facts(name: &str) -> UserFacts {
         UserFacts {
+            mfa_devices: vec![],
+            access_keys: Default::default(),
+            released: false,
             name: name.into(),
             arn: format!("arn:aws:iam::123456789012:user/{name}"),
             is_root: name == crate::report::ROOT_USER,

@@ -4,8 +4,8 @@
 //! - exempt, compliant and not-applicable users are never written to; only non-compliant
 //!   users get the deny policy or the group; notices are remembered only on users told;
 //! - a run whose guard trips writes nothing at all;
-//! - after one enforcing run, a second writes no remediation and leaves no remediable
-//!   non-compliant user;
+//! - after one enforcing run, a second writes no remediation and leaves no non-compliant user
+//!   (but root), even when the enforcement group no longer carries the deny policy;
 //! - evaluating and planning twice gives the same findings and the same plan;
 //! - with a tampered deny policy, nothing is written to any user, the policy is repaired
 //!   without a new version, and the next run enforces as if nothing had happened.
@@ -16,7 +16,7 @@ use mfa_enforcer::engine::{audit_account, Ports};
 use mfa_enforcer::evaluate::evaluate;
 use mfa_enforcer::finding::{Outcome, Status};
 use mfa_enforcer::notify::Notification;
-use mfa_enforcer::plan::plan;
+use mfa_enforcer::plan::{plan, AccountFacts};
 use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::ports::{
     AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, LiveUserState, Notifier,
@@ -277,6 +277,29 @@ impl AccountReader for Iam {
             exists: u.is_some(),
         })
     }
+    async fn assigned_virtual_mfa_devices(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let account = self.account.lock().unwrap();
+        Ok(account
+            .users
+            .iter()
+            .filter(|u| u.in_iam && u.mfa)
+            .map(|u| {
+                (
+                    format!("arn:aws:iam::123456789012:user/{}", u.name),
+                    format!("arn:aws:iam::123456789012:mfa/{}", u.name),
+                )
+            })
+            .collect())
+    }
+    async fn mfa_devices(&self, user: &str) -> Result<Vec<String>, AwsError> {
+        let account = self.account.lock().unwrap();
+        Ok(account
+            .users
+            .iter()
+            .filter(|u| u.name == user && u.in_iam && u.mfa)
+            .map(|u| format!("arn:aws:iam::123456789012:mfa/{}", u.name))
+            .collect())
+    }
 }
 
 impl RemediationWriter for Iam {
@@ -466,14 +489,18 @@ proptest! {
             .filter(|(kind, _)| kind != "tag")
             .collect();
         prop_assert!(remediations.is_empty(), "second run wrote {:?}", remediations);
-        let group_contains = account.group_has_deny || settings.remediation.attaches_policy();
+        // Nobody is left non-compliant, not even in an enforcement group that no longer
+        // carries the deny policy: they get it attached directly (and the run alerts).
         for f in &second.findings {
-            if f.status == Status::NonCompliant && !f.facts.is_root {
-                // Only an enforcement group without the deny policy, as the only remedy, can
-                // leave a user without MFA non-compliant after being added to it.
-                prop_assert!(!group_contains && !f.mfa_active, "{} still non-compliant: {:?}", f.user, f.reasons);
-            }
+            prop_assert!(
+                f.status != Status::NonCompliant || f.facts.is_root,
+                "{} still non-compliant: {:?}", f.user, f.reasons
+            );
         }
+        prop_assert_eq!(
+            first.enforcement_group_lacks_deny_policy.is_some(),
+            !account.group_has_deny
+        );
     }
 
     #[test]
@@ -488,7 +515,7 @@ proptest! {
         let (a, b) = (snapshot(), snapshot());
         let (fa, fb) = (evaluate(&a, &settings, now()), evaluate(&b, &settings, now()));
         prop_assert_eq!(&fa, &fb);
-        let (pa, pb) = (plan(&fa, &settings, true), plan(&fb, &settings, true));
+        let (pa, pb) = (plan(&fa, &settings, &AccountFacts::sound()), plan(&fb, &settings, &AccountFacts::sound()));
         prop_assert_eq!(&pa, &pb);
         // The guard: over the limit, nothing stays planned; under it, nothing is held back.
         let held = pa.users.iter().flat_map(|u| &u.actions).filter(|a| a.outcome == Outcome::Skipped).count();

@@ -81,14 +81,23 @@ fn every_fixture_leads_where_the_readme_says() {
         own_role_arns: vec![ENFORCER_ROLE.into()],
         deny_policy_arn: format!("arn:aws:iam::{ACCOUNT}:policy/DenyWithoutMFA"),
         exempt_tag_key: EXEMPT.into(),
+        enforcement_group: Some(GROUP.into()),
     };
     let nina = || Target::Users {
         users: vec!["nina".into()],
         exemption: None,
+        released: false,
+    };
+    // Released from the deny policy: containing her again is no new enforcement.
+    let nina_released = || Target::Users {
+        users: vec!["nina".into()],
+        exemption: None,
+        released: true,
     };
     let group = |deleted| Target::GroupMembers {
         group: GROUP.into(),
         deleted,
+        released: !deleted,
     };
     let cases = [
         ("create-user.json", nina()),
@@ -98,8 +107,8 @@ fn every_fixture_leads_where_the_readme_says() {
         ("delete-virtual-mfa-device.json", nina()),
         ("enable-mfa-device.json", nina()),
         ("add-user-to-group.json", nina()),
-        ("remove-user-from-group.json", nina()),
-        ("detach-user-policy.json", nina()),
+        ("remove-user-from-group.json", nina_released()),
+        ("detach-user-policy.json", nina_released()),
         (
             "tag-user-exempt.json",
             Target::Users {
@@ -111,6 +120,7 @@ fn every_fixture_leads_where_the_readme_says() {
                     }],
                     removed: vec![],
                 }),
+                released: false,
             },
         ),
         (
@@ -121,6 +131,7 @@ fn every_fixture_leads_where_the_readme_says() {
                     set: vec![],
                     removed: vec![EXEMPT.into()],
                 }),
+                released: false,
             },
         ),
         ("detach-group-policy.json", group(false)),
@@ -206,7 +217,7 @@ async fn create_login_profile_without_mfa_is_denied_in_one_invocation() {
 
     // Only what one user needs: no credential report, no whole-account read, and no
     // ListEntitiesForPolicy for a user in no group; the deny policy's default version is read
-    // before it is attached. 10 calls in all.
+    // before it is attached, and the user's access keys (for their notice). 11 calls in all.
     let mut sorted = calls.clone();
     sorted.sort();
     assert_eq!(
@@ -217,6 +228,7 @@ async fn create_login_profile_without_mfa_is_denied_in_one_invocation() {
             "iam:GetPolicy",
             "iam:GetPolicyVersion",
             "iam:GetUser",
+            "iam:ListAccessKeys",
             "iam:ListAttachedUserPolicies",
             "iam:ListGroupsForUser",
             "iam:ListMFADevices",
@@ -303,19 +315,44 @@ async fn detaching_the_deny_policy_from_a_group_denies_its_members_directly() {
         .iter()
         .map(|f| (f.user.as_str(), f.status))
         .collect();
+    // Being in a group that no longer carries the deny policy holds nobody, MFA or not.
     assert_eq!(
         by_user,
-        [("nina", Status::NonCompliant), ("omar", Status::Compliant)]
+        [
+            ("nina", Status::NonCompliant),
+            ("omar", Status::NonCompliant)
+        ]
     );
+    for user in ["nina", "omar"] {
+        assert_eq!(
+            account.attached(user).await,
+            vec![account.deny_policy_arn.clone()],
+            "{user}"
+        );
+    }
+    // The deny policy for both, and the memory of telling them.
+    let mut writes = moto.recorded_iam_writes();
+    writes.sort();
     assert_eq!(
-        account.attached("nina").await,
-        vec![account.deny_policy_arn.clone()]
+        writes,
+        [
+            "iam:AttachUserPolicy",
+            "iam:AttachUserPolicy",
+            "iam:TagUser",
+            "iam:TagUser"
+        ]
     );
-    assert!(account.attached("omar").await.is_empty());
-    // The deny policy for nina, and the memory of telling her.
-    assert_eq!(
-        moto.recorded_iam_writes(),
-        ["iam:AttachUserPolicy", "iam:TagUser"]
+    // They were released by the event: containing them again is no new enforcement.
+    assert_eq!(report.summary.users_to_enforce, 0);
+    assert_eq!(report.summary.users_to_recontain, 2);
+    let kinds: Vec<String> = messages(&account)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        kinds.contains(&"enforcement_group_lacks_deny_policy".to_string()),
+        "{kinds:?}"
     );
 }
 

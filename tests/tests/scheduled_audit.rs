@@ -147,15 +147,17 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
         "exempt user untouched"
     );
     // Every request of the run: the report (get, generate, poll, get), the authorization
-    // details and, beside them, the deny policy's default version (GetPolicy, GetPolicyVersion);
-    // then one attach per non-compliant user, one batch of messages, then one tag per user
-    // told about their status. Never a per-user read.
+    // details and the virtual MFA devices (one page each) and, beside them, the deny policy's
+    // default version (GetPolicy, GetPolicyVersion); then one attach per non-compliant user,
+    // one batch of messages, then one tag per user told about their status. Never a per-user
+    // read.
     let reads = [
         "iam:GetCredentialReport",
         "iam:GenerateCredentialReport",
         "iam:GenerateCredentialReport",
         "iam:GetCredentialReport",
         "iam:GetAccountAuthorizationDetails",
+        "iam:ListVirtualMFADevices",
         "iam:GetPolicy",
         "iam:GetPolicyVersion",
     ];
@@ -166,15 +168,16 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
     assert_eq!(read_part, expected_reads, "{requests:?}");
     let mut writes = vec!["iam:AttachUserPolicy"; 4];
     writes.push("sns:PublishBatch");
-    writes.extend(["iam:TagUser"; 4]);
+    writes.extend(["iam:TagUser"; 6]);
     // The summary listed erin-exempt: remembered on the deny policy, so that only a change
     // to the exemptions makes the next summary due.
     writes.push("iam:TagPolicy");
     assert_eq!(&requests[reads.len()..], writes, "{requests:?}");
 
     // The messages reached the subscribed queue, with routable attributes: the run summary,
-    // and one notice per user now held by the deny policy (dave and judy have MFA: now
-    // compliant, nothing to tell them).
+    // and one notice per user now held by the deny policy: restricted until they enroll, or,
+    // for dave and judy who have MFA, held to it (their access keys would now need an MFA
+    // session).
     let messages = account.drain_queue().await;
     let attribute = |m: &Value, key: &str| {
         m["MessageAttributes"][key]["Value"]
@@ -188,11 +191,12 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
         .map(|m| (attribute(m, "event_type"), attribute(m, "user")))
         .collect();
     notices.sort();
-    assert_eq!(
-        notices,
-        ["carol", "frank", "hank", "ivan-expired"]
-            .map(|u| ("user_enforced".to_string(), u.to_string()))
-    );
+    let mut expected: Vec<(String, String)> = ["carol", "frank", "hank", "ivan-expired"]
+        .map(|u| ("user_enforced".to_string(), u.to_string()))
+        .to_vec();
+    expected.extend(["dave", "judy-dev"].map(|u| ("user_held_to_mfa".to_string(), u.to_string())));
+    expected.sort();
+    assert_eq!(notices, expected);
     let carol = messages
         .iter()
         .find(|m| attribute(m, "user") == "carol")
@@ -201,9 +205,12 @@ async fn enforcing_run_denies_exactly_the_non_compliant_and_a_second_run_writes_
     assert_eq!(attribute(carol, "severity"), "warning");
     let carol_body: Value = serde_json::from_str(carol["Message"].as_str().unwrap()).unwrap();
     assert_eq!(carol_body["status"], "enforced");
+    // Carol has no access keys: nothing about the CLI, and no guessed device serial.
+    assert_eq!(carol_body["guidance"]["cli"], Value::Null);
+    assert_eq!(carol_body["mfa_devices"], serde_json::json!([]));
     assert_eq!(
-        carol_body["mfa_serial"],
-        "arn:aws:iam::123456789012:mfa/carol"
+        carol_body["guidance"]["console"].as_array().unwrap().len(),
+        4
     );
     assert!(carol["Subject"]
         .as_str()

@@ -138,6 +138,7 @@ fn writes_are_granted_only_on_what_the_enforcer_owns() {
             "iam:GetCredentialReport",
             "iam:GetAccountAuthorizationDetails",
             "iam:GetAccountSummary",
+            "iam:ListVirtualMFADevices",
         ]
         .map(String::from)
         .into();

@@ -147,6 +147,7 @@ pub async fn handle(app: &App, invocation: LambdaEvent<Value>) -> Result<Respons
         own_role_arns: app.own_roles.0.clone(),
         deny_policy_arn: app.settings.deny_policy_arn.clone(),
         exempt_tag_key: app.settings.exempt_tag_key.clone(),
+        enforcement_group: app.settings.enforcement_group.clone(),
     };
     let target = event::target(&event, &context)?;
     if let Target::Ignore(reason) = target {

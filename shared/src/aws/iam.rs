@@ -4,10 +4,12 @@ use super::credential_report::{self, GenerateAnswer, GetAnswer, PollLimits, RawR
 use super::errors::from_sdk;
 use crate::ports::{
     AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, LiveUser, LiveUserState,
-    PolicyReader, PolicyVersion, PolicyWriter, RemediationWriter, TargetedReader,
+    PolicyReader, PolicyVersion, PolicyWriter, RemediationWriter, RootState, TargetedReader,
 };
 use crate::snapshot::{AuthorizationDetails, IamGroup, IamUser};
-use aws_sdk_iam::types::{EntityType, PolicyUsageType, ReportStateType, SummaryKeyType};
+use aws_sdk_iam::types::{
+    AssignmentStatusType, EntityType, PolicyUsageType, ReportStateType, SummaryKeyType,
+};
 use aws_sdk_iam::Client;
 use chrono::{DateTime, Duration, Utc};
 use tracing::debug;
@@ -202,6 +204,51 @@ impl AccountReader for IamReader {
     }
 
     async fn live_user_state(&self, user: &str) -> Result<LiveUserState, AwsError> {
+        Ok(self.live_state_and_devices(user).await?.0)
+    }
+
+    async fn assigned_virtual_mfa_devices(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let mut pages = self
+            .client
+            .list_virtual_mfa_devices()
+            .assignment_status(AssignmentStatusType::Assigned)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut devices = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| from_sdk("ListVirtualMFADevices", e))?;
+            devices.extend(
+                page.virtual_mfa_devices
+                    .into_iter()
+                    .filter_map(|d| Some((d.user?.arn, d.serial_number))),
+            );
+        }
+        Ok(devices)
+    }
+
+    async fn mfa_devices(&self, user: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .list_mfa_devices()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| from_sdk("ListMFADevices", e))?;
+        Ok(out
+            .mfa_devices
+            .into_iter()
+            .map(|d| d.serial_number)
+            .collect())
+    }
+}
+
+impl IamReader {
+    /// A user's live state and their MFA devices' serials (ListMFADevices, GetLoginProfile).
+    async fn live_state_and_devices(
+        &self,
+        user: &str,
+    ) -> Result<(LiveUserState, Vec<String>), AwsError> {
         let devices = match self.client.list_mfa_devices().user_name(user).send().await {
             Ok(out) => out.mfa_devices,
             Err(err)
@@ -209,11 +256,12 @@ impl AccountReader for IamReader {
                     .as_service_error()
                     .is_some_and(|e| e.is_no_such_entity_exception()) =>
             {
-                return Ok(LiveUserState {
+                let gone = LiveUserState {
                     mfa_active: false,
                     password_enabled: false,
                     exists: false,
-                });
+                };
+                return Ok((gone, Vec::new()));
             }
             Err(err) => return Err(from_sdk("ListMFADevices", err)),
         };
@@ -228,11 +276,15 @@ impl AccountReader for IamReader {
             }
             Err(err) => return Err(from_sdk("GetLoginProfile", err)),
         };
-        Ok(LiveUserState {
+        let state = LiveUserState {
             mfa_active: !devices.is_empty(),
             password_enabled,
             exists: true,
-        })
+        };
+        Ok((
+            state,
+            devices.into_iter().map(|d| d.serial_number).collect(),
+        ))
     }
 }
 
@@ -294,8 +346,23 @@ impl TargetedReader for IamReader {
             }
             Ok::<_, AwsError>(arns)
         };
-        let (groups, attached_policy_arns, state) =
-            tokio::try_join!(groups, policies, self.live_user_state(user))?;
+        let keys = async {
+            let out = self
+                .client
+                .list_access_keys()
+                .user_name(user)
+                .send()
+                .await
+                .map_err(|e| from_sdk("ListAccessKeys", e))?;
+            let active = out
+                .access_key_metadata
+                .iter()
+                .filter(|k| k.status == Some(aws_sdk_iam::types::StatusType::Active))
+                .count();
+            Ok::<_, AwsError>(u8::try_from(active).unwrap_or(u8::MAX))
+        };
+        let (groups, attached_policy_arns, (state, mfa_devices), active_access_keys) =
+            tokio::try_join!(groups, policies, self.live_state_and_devices(user), keys)?;
         Ok(Some(LiveUser {
             iam: IamUser {
                 created: to_chrono(&found.create_date),
@@ -311,7 +378,27 @@ impl TargetedReader for IamReader {
                     .collect(),
             },
             state,
+            mfa_devices,
+            active_access_keys,
         }))
+    }
+
+    async fn root_state(&self) -> Result<RootState, AwsError> {
+        let out = self
+            .client
+            .get_account_summary()
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetAccountSummary", e))?;
+        let map = out.summary_map.unwrap_or_default();
+        Ok(RootState {
+            mfa_enabled: map
+                .get(&SummaryKeyType::AccountMfaEnabled)
+                .is_some_and(|n| *n > 0),
+            password_present: map
+                .get(&SummaryKeyType::AccountPasswordPresent)
+                .map(|n| *n > 0),
+        })
     }
 
     async fn groups_with_policy(&self, policy_arn: &str) -> Result<Vec<String>, AwsError> {

@@ -203,6 +203,8 @@ mod tests {
                     password_enabled: Some(true),
                     groups: vec![],
                     exempt_until: None,
+                    mfa_devices: vec![],
+                    access_keys: Default::default(),
                     actions: vec![Action {
                         kind: ActionKind::AttachDenyPolicy,
                         target: "arn:aws:iam::123456789012:policy/mfa-enforcer-deny".into(),
@@ -224,6 +226,7 @@ mod tests {
             notifications: vec![],
             event: None,
             deny_policy: None,
+            enforcement_group_lacks_deny_policy: None,
             exemptions_changed: false,
         }
     }
