@@ -95,8 +95,13 @@ def main():
         try:
             wait_until_up(f"http://127.0.0.1:{moto_port}/moto-api/")
             wait_until_up(f"http://127.0.0.1:{proxy_port}/__counts")
+            # The deny policy gets this build's canonical document, as a deployed stack has.
+            document = os.path.join(work, "deny-without-mfa.json")
+            with open(document, "wb") as f:
+                f.write(subprocess.check_output([CLI, "policy-document"]))
             seed = json.loads(subprocess.check_output(
-                [PY, os.path.join(PEERS, "seed.py"), "--port", str(moto_port), "--users", str(n)]))
+                [PY, os.path.join(PEERS, "seed.py"), "--port", str(moto_port), "--users", str(n),
+                 "--policy-document", document]))
             expected = sorted(seed["expected_without_mfa"] + seed["expected_mfa_but_outside_group"])
             env = dict(os.environ,
                        AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy_port}",

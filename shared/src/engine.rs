@@ -252,11 +252,12 @@ pub(crate) async fn act<W: RemediationWriter>(
     for user in plan.users {
         findings[user.finding].actions = user.actions;
     }
-    let lacking = snapshot
-        .account_facts()
-        .group_is_hollow()
-        .then(|| settings.enforcement_group.clone())
-        .flatten();
+    // Only where the group is the remediation: with REMEDIATION=attach-policy the group only
+    // marks users with MFA, and the deny policy is attached to users directly anyway.
+    let lacking = (settings.remediation.adds_to_group()
+        && snapshot.account_facts().group_is_hollow())
+    .then(|| settings.enforcement_group.clone())
+    .flatten();
     RunReport {
         report_generated_at: snapshot.report_generated_at,
         summary: Summary::count(&findings, Some(&plan.guard)),

@@ -140,12 +140,12 @@ fn decide(
     }
     let group_configured = settings.enforcement_group.is_some();
     if user.mfa_active {
-        // MFA is what matters; the deny policy only catches its removal. Membership of an
-        // enforcement group that no longer carries the deny policy catches nothing.
-        if deny.in_effect {
+        // MFA is what matters; the group or the deny policy only catch its removal (and a
+        // removal is an event of its own, re-evaluated at once).
+        if in_enforcement_group || deny.in_effect {
             return (Status::Compliant, reasons);
         }
-        reasons.push(if group_configured && !in_enforcement_group {
+        reasons.push(if group_configured {
             Reason::OutsideEnforcementGroup
         } else {
             Reason::DenyPolicyMissing

@@ -69,8 +69,8 @@ impl AccountFacts {
         }
     }
 
-    /// Whether adding users to the enforcement group holds nobody: they get the deny policy
-    /// attached directly as well.
+    /// Whether the enforcement group holds nobody (it does not carry the deny policy): users
+    /// added to it get the deny policy attached directly as well.
     pub fn group_is_hollow(&self) -> bool {
         self.enforcement_group_carries_deny == Some(false)
     }
@@ -165,7 +165,8 @@ fn actions_for(finding: &Finding, settings: &Settings, account: &AccountFacts) -
         detail: None,
     };
     let mut actions = Vec::new();
-    if settings.remediation.attaches_policy() || account.group_is_hollow() {
+    let group_holds_nobody = settings.remediation.adds_to_group() && account.group_is_hollow();
+    if settings.remediation.attaches_policy() || group_holds_nobody {
         actions.push(action(
             ActionKind::AttachDenyPolicy,
             &settings.deny_policy_arn,

@@ -6,8 +6,11 @@
 //! `password_enabled`) and `no_information` (AWS has no record, e.g. a password last used
 //! before IAM tracked it). [`Cell`] keeps that distinction instead of flattening it to `None`.
 //!
-//! Unknown extra columns are tolerated (AWS adds columns from time to time); a missing
-//! documented column is an error that names every missing column.
+//! Unknown extra columns are tolerated (AWS adds columns from time to time). Only the columns
+//! the engine reads ([`USED_COLUMNS`]) can fail a run: a missing one is an error that names
+//! every missing column, a value they cannot have is an error naming the line, user and column.
+//! Any other documented column may be missing or hold anything: it becomes
+//! [`Cell::Unrecognized`].
 
 mod plain;
 
@@ -28,6 +31,8 @@ pub enum Cell<T> {
     NotSupported,
     /// `no_information`: AWS holds no record (for instance a password last used before 2014).
     NoInformation,
+    /// A column the engine never reads was missing, or held a value it could not parse.
+    Unrecognized,
 }
 
 impl<T> Cell<T> {
@@ -115,7 +120,21 @@ impl ReportRow {
     }
 }
 
-/// The documented columns, in AWS's order. All are required.
+/// The columns the engine reads: required, and strictly parsed.
+pub const USED_COLUMNS: [&str; 9] = [
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_used_date",
+    "access_key_2_active",
+    "access_key_2_last_used_date",
+];
+
+/// The documented columns, in AWS's order
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html>).
 pub const COLUMNS: [&str; 22] = [
     "user",
     "arn",
@@ -301,7 +320,7 @@ impl ColumnIndex {
         let missing: Vec<String> = COLUMNS
             .iter()
             .zip(positions)
-            .filter(|(_, p)| *p == usize::MAX)
+            .filter(|(c, p)| *p == usize::MAX && USED_COLUMNS.contains(c))
             .map(|(c, _)| (*c).to_string())
             .collect();
         if missing.is_empty() {
@@ -325,7 +344,11 @@ impl ColumnIndex {
         field: impl Fn(usize) -> Result<&'r str, ReportError>,
         line: u64,
     ) -> Result<ReportRow, ReportError> {
-        let text = |column: usize| field(self.0[column]);
+        // A column the engine never reads may be missing: it reads as empty, then Unrecognized.
+        let text = |column: usize| match self.0[column] {
+            usize::MAX => Ok(""),
+            position => field(position),
+        };
         let user = text(0)?.to_string();
         let arn = text(1)?.to_string();
         if user.is_empty() {
@@ -344,24 +367,27 @@ impl ColumnIndex {
         let flag = |column: usize| cell.flag(COLUMNS[column], text(column)?);
         let time = |column: usize| cell.time(COLUMNS[column], text(column)?);
         let string = |column: usize| text(column).map(CellParser::string);
+        // Columns the engine never reads: anything they hold is accepted.
+        let any_flag = |column: usize| Ok::<_, ReportError>(lenient(flag(column)));
+        let any_time = |column: usize| Ok::<_, ReportError>(lenient(time(column)));
         Ok(ReportRow {
             user_creation_time: time(2)?,
             password_enabled: flag(3)?,
-            password_last_used: time(4)?,
-            password_last_changed: time(5)?,
-            password_next_rotation: time(6)?,
+            password_last_used: any_time(4)?,
+            password_last_changed: any_time(5)?,
+            password_next_rotation: any_time(6)?,
             mfa_active: flag(7)?,
             access_keys: [
                 AccessKeyColumns {
                     active: flag(8)?,
-                    last_rotated: time(9)?,
+                    last_rotated: any_time(9)?,
                     last_used_date: time(10)?,
                     last_used_region: string(11)?,
                     last_used_service: string(12)?,
                 },
                 AccessKeyColumns {
                     active: flag(13)?,
-                    last_rotated: time(14)?,
+                    last_rotated: any_time(14)?,
                     last_used_date: time(15)?,
                     last_used_region: string(16)?,
                     last_used_service: string(17)?,
@@ -369,18 +395,25 @@ impl ColumnIndex {
             ],
             certs: [
                 CertColumns {
-                    active: flag(18)?,
-                    last_rotated: time(19)?,
+                    active: any_flag(18)?,
+                    last_rotated: any_time(19)?,
                 },
                 CertColumns {
-                    active: flag(20)?,
-                    last_rotated: time(21)?,
+                    active: any_flag(20)?,
+                    last_rotated: any_time(21)?,
                 },
             ],
             user,
             arn,
         })
     }
+}
+
+/// A cell of a column the engine never reads: a value it could not parse (or an absent column,
+/// read as empty) is [`Cell::Unrecognized`] instead of an error. Errors reading the text itself
+/// (not UTF-8) still fail: they mean the CSV is broken.
+fn lenient<T>(parsed: Result<Cell<T>, ReportError>) -> Cell<T> {
+    parsed.unwrap_or(Cell::Unrecognized)
 }
 
 struct CellParser<'a> {
@@ -600,12 +633,10 @@ mod tests {
         let cases: Vec<(&str, String, ReportError)> = vec![
             ("empty", String::new(), ReportError::Empty),
             (
+                // Only the columns the engine reads are required: cert_2_last_rotated is not.
                 "missing columns",
                 format!("{without_mfa_and_cert}\n"),
-                ReportError::MissingColumns(vec![
-                    "mfa_active".into(),
-                    "cert_2_last_rotated".into(),
-                ]),
+                ReportError::MissingColumns(vec!["mfa_active".into()]),
             ),
             (
                 "truncated row",
@@ -652,6 +683,37 @@ mod tests {
     }
 
     #[test]
+    fn columns_the_engine_never_reads_may_hold_anything_or_be_missing() {
+        // Every unused column garbled, and one missing altogether.
+        let garbled = "alice,arn:aws:iam::123456789012:user/alice,2024-01-02T03:04:05+00:00,true,last tuesday,??,someday,false,true,not a date,2024-06-01T00:00:00+00:00,moon-1,s3,false,-,N/A,N/A,N/A,maybe,never,0,x";
+        let rows = parse(report(&[garbled]).as_bytes()).unwrap();
+        let alice = &rows[0];
+        assert_eq!(alice.password_last_used, Cell::Unrecognized);
+        assert_eq!(alice.password_next_rotation, Cell::Unrecognized);
+        assert_eq!(alice.access_keys[0].last_rotated, Cell::Unrecognized);
+        assert_eq!(alice.certs[0].active, Cell::Unrecognized);
+        // The columns the engine reads are read as ever.
+        assert_eq!(alice.password_enabled, Cell::Value(true));
+        assert!(!alice.has_mfa());
+        assert_eq!(alice.access_keys().active, 1);
+        let without_certs: String = HEADER
+            .split(',')
+            .filter(|c| !c.starts_with("cert_"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let short = ALICE.rsplitn(5, ',').last().unwrap();
+        let rows = parse(format!("{without_certs}\n{short}\n").as_bytes()).unwrap();
+        assert_eq!(rows[0].certs[1].last_rotated, Cell::Unrecognized);
+        // A used column still fails the run, naming itself.
+        let bad = garbled.replacen(",false,true,not a date", ",false,perhaps,not a date", 1);
+        let err = parse(report(&[&bad]).as_bytes()).unwrap_err();
+        assert!(
+            err.to_string().contains("column access_key_1_active"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn errors_read_as_sentences() {
         let err = parse(b"user,arn\n").unwrap_err();
         assert!(err.to_string().starts_with(
@@ -693,7 +755,7 @@ mod tests {
         assert_eq!(
             parse(&one_line),
             Err(ReportError::MissingColumns(
-                COLUMNS.iter().map(|c| c.to_string()).collect()
+                USED_COLUMNS.iter().map(|c| c.to_string()).collect()
             ))
         );
         // 200,000 columns, then rows of one field each.

@@ -35,9 +35,9 @@ pub struct RunReport {
     /// report or a run that never got that far).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_policy: Option<DenyPolicyCheck>,
-    /// The enforcement group (named) no longer carries the deny policy (or no longer exists):
-    /// its members were held by attaching the deny policy directly; `enforcement_group_lacks_deny_policy`
-    /// is alerted.
+    /// With `REMEDIATION` adding users to the enforcement group: the group (named) no longer
+    /// carries the deny policy (or no longer exists), so the users it should hold were given the
+    /// deny policy directly, and `enforcement_group_lacks_deny_policy` is alerted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enforcement_group_lacks_deny_policy: Option<String>,
     /// A whole-account run found the exempt users (or their end dates) changed since the last

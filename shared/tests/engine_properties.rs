@@ -499,7 +499,7 @@ proptest! {
         }
         prop_assert_eq!(
             first.enforcement_group_lacks_deny_policy.is_some(),
-            !account.group_has_deny
+            !account.group_has_deny && settings.remediation.adds_to_group()
         );
     }
 

@@ -363,11 +363,24 @@ pub fn http(port: u16, method: &str, path: &str) -> std::io::Result<String> {
         .unwrap_or_default())
 }
 
+/// An MFA device of a seeded user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    /// A virtual device with this name (`arn:aws:iam::ACCOUNT:mfa/NAME`).
+    Virtual(String),
+    /// A passkey or security key (a `u2f` serial).
+    SecurityKey,
+    /// A hardware TOTP token with this serial.
+    Hardware(String),
+}
+
 /// How a seeded user looks.
 #[derive(Debug, Clone, Default)]
 pub struct UserSpec {
     pub console: bool,
     pub mfa: bool,
+    pub devices: Vec<Device>,
+    pub access_key: bool,
     pub groups: Vec<String>,
     pub deny_attached: bool,
     pub tags: Vec<(String, String)>,
@@ -385,6 +398,16 @@ impl UserSpec {
     }
     pub fn mfa(mut self) -> Self {
         self.mfa = true;
+        self
+    }
+    /// An MFA device of a given kind (instead of a virtual one named after the user).
+    pub fn device(mut self, device: Device) -> Self {
+        self.devices.push(device);
+        self
+    }
+    /// An active access key (console users have none unless asked).
+    pub fn key(mut self) -> Self {
+        self.access_key = true;
         self
     }
     pub fn group(mut self, group: &str) -> Self {
@@ -498,7 +521,8 @@ impl Account {
                 .send()
                 .await
                 .unwrap();
-        } else {
+        }
+        if !spec.console || spec.access_key {
             self.iam
                 .create_access_key()
                 .user_name(name)
@@ -508,6 +532,9 @@ impl Account {
         }
         if spec.mfa {
             self.enable_mfa(name).await;
+        }
+        for device in &spec.devices {
+            self.enable_device(name, device).await;
         }
         for g in &spec.groups {
             if self.iam.get_group().group_name(g).send().await.is_err() {
@@ -557,6 +584,35 @@ impl Account {
             .await
             .unwrap();
         let serial = device.virtual_mfa_device.unwrap().serial_number;
+        self.iam
+            .enable_mfa_device()
+            .user_name(name)
+            .serial_number(serial)
+            .authentication_code1("123456")
+            .authentication_code2("654321")
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Enables an MFA device of any kind for a user.
+    pub async fn enable_device(&self, name: &str, device: &Device) {
+        let serial = match device {
+            Device::Virtual(device_name) => {
+                let created = self
+                    .iam
+                    .create_virtual_mfa_device()
+                    .virtual_mfa_device_name(device_name)
+                    .send()
+                    .await
+                    .unwrap();
+                created.virtual_mfa_device.unwrap().serial_number
+            }
+            Device::SecurityKey => {
+                format!("arn:aws:iam::{ACCOUNT}:u2f/user/{name}/securitykey-ABCDEFGHIJKLMNOP")
+            }
+            Device::Hardware(serial) => serial.clone(),
+        };
         self.iam
             .enable_mfa_device()
             .user_name(name)
