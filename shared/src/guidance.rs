@@ -68,7 +68,7 @@ pub fn guidance(finding: &Finding, account_id: &str, situation: Situation) -> Gu
             "Sign out and sign in again, with MFA.".to_string(),
         ],
         Situation::HeldToMfa => vec![
-            "Nothing changes in the console: you already sign in with MFA.".to_string(),
+            "nothing changes: you already sign in with MFA.".to_string(),
         ],
     };
     let cli = (finding.access_keys.active > 0).then(|| cli_guidance(finding, situation));
@@ -162,9 +162,15 @@ fn cli_guidance(finding: &Finding, situation: Situation) -> CliGuidance {
 
 /// The guidance as text, for an e-mail.
 pub fn render_text(guidance: &Guidance) -> String {
-    let mut text = String::from("In the console:\n");
-    for (i, step) in guidance.console.iter().enumerate() {
-        text.push_str(&format!("{}. {step}\n", i + 1));
+    let mut text = String::new();
+    match guidance.console.as_slice() {
+        [only] => text.push_str(&format!("In the console: {only}\n")),
+        steps => {
+            text.push_str("In the console:\n");
+            for (i, step) in steps.iter().enumerate() {
+                text.push_str(&format!("{}. {step}\n", i + 1));
+            }
+        }
     }
     if let Some(cli) = &guidance.cli {
         text.push_str(&format!("\nFrom the AWS CLI and SDKs: {}\n\n", cli.summary));
