@@ -87,8 +87,8 @@ carol = next(e for e in messages if attrs(e).get("user") == "carol")
 print("\nCarol's notice, attributes", attrs(carol))
 print("Subject:", carol["Subject"])
 notice = json.loads(carol["Message"])
-print(json.dumps({k: notice[k] for k in ("event_type", "user", "status", "reasons", "recipient", "mfa_serial")}, indent=2))
-print("(email subscribers get the same notice as text, with the console steps and the ~/.aws/config profile)")
+print(json.dumps({k: notice[k] for k in ("event_type", "user", "status", "reasons", "recipient", "mfa_devices", "guidance")}, indent=2))
+print("(email subscribers get the same notice as text: the console steps, and the AWS CLI part for users with access keys)")
 PY
 step "Second run: everyone is compliant or contained, nothing to write"
 invoke "$WORK/run2.json"
