@@ -3,6 +3,7 @@
 use mfa_enforcer::finding::{Finding, Status};
 use mfa_enforcer::run_report::RunReport;
 use std::fmt::Write as _;
+use strum::IntoEnumIterator;
 
 /// Output formats of `audit` and `show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -104,9 +105,8 @@ fn table(report: &RunReport) -> String {
         line(&row.each_ref().map(String::as_str));
     }
     let s = &report.summary;
-    let counts: Vec<String> = Status::ALL
-        .iter()
-        .map(|st| format!("{} {}", s.status(*st), st))
+    let counts: Vec<String> = Status::iter()
+        .map(|st| format!("{} {}", s.status(st), st))
         .collect();
     let _ = writeln!(
         out,

@@ -15,25 +15,56 @@ pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 /// EventBridge's source for IAM.
 pub const IAM_SOURCE: &str = "aws.iam";
 
-/// The event names the enforcer handles, as CloudTrail spells them.
-pub const HANDLED_EVENTS: [&str; 16] = [
-    "CreateUser",
-    "CreateLoginProfile",
-    "UpdateLoginProfile",
-    "DeactivateMFADevice",
-    "DeleteVirtualMFADevice",
-    "EnableMFADevice",
-    "AddUserToGroup",
-    "RemoveUserFromGroup",
-    "DetachUserPolicy",
-    "TagUser",
-    "UntagUser",
-    "DetachGroupPolicy",
-    "DeleteGroup",
-    "CreatePolicyVersion",
-    "SetDefaultPolicyVersion",
-    "DeletePolicyVersion",
-];
+/// The events the enforcer handles, named as CloudTrail spells them: the one list from which
+/// the event rule's pattern (held to it by the template tests), the fixtures' coverage and
+/// [`target`]'s exhaustive match all follow. A new variant does not compile until [`target`]
+/// says what it leads to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum HandledEvent {
+    /// A user is created (perhaps with exemption tags).
+    CreateUser,
+    /// A user gets a console password.
+    CreateLoginProfile,
+    /// A user's console password is changed.
+    UpdateLoginProfile,
+    /// An MFA device is deactivated (a user's, or root's own).
+    DeactivateMFADevice,
+    /// A virtual MFA device is deleted.
+    DeleteVirtualMFADevice,
+    /// An MFA device is enabled (a user's, or root's own).
+    EnableMFADevice,
+    /// A user joins a group.
+    AddUserToGroup,
+    /// A user leaves a group (perhaps the enforcement group).
+    RemoveUserFromGroup,
+    /// A policy is detached from a user (perhaps the deny policy).
+    DetachUserPolicy,
+    /// A user is tagged (perhaps an exemption).
+    TagUser,
+    /// A user's tags are removed (perhaps an exemption).
+    UntagUser,
+    /// A policy is detached from a group (perhaps the deny policy).
+    DetachGroupPolicy,
+    /// A group is deleted (perhaps the enforcement group).
+    DeleteGroup,
+    /// A policy gets a new version (perhaps the deny policy).
+    CreatePolicyVersion,
+    /// A policy's default version changes (perhaps the deny policy's).
+    SetDefaultPolicyVersion,
+    /// A policy version is deleted (perhaps one of the deny policy's).
+    DeletePolicyVersion,
+}
+
+impl HandledEvent {
+    /// Every handled event name, in the order the event rule lists them.
+    pub fn names() -> Vec<&'static str> {
+        use strum::IntoEnumIterator;
+        HandledEvent::iter().map(<&str>::from).collect()
+    }
+}
 
 /// Who made the call, as CloudTrail's `userIdentity` says.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,8 +136,21 @@ pub struct Context {
 }
 
 /// Why an event needs no work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum IgnoreReason {
     /// The call failed (`errorCode` present): nothing changed.
     CallFailed,
@@ -121,15 +165,9 @@ pub enum IgnoreReason {
 }
 
 impl IgnoreReason {
-    /// The snake_case name used in logs and responses.
+    /// The snake_case name used in logs and responses (serde's and strum's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            IgnoreReason::CallFailed => "call_failed",
-            IgnoreReason::OtherAccount => "other_account",
-            IgnoreReason::OwnCall => "own_call",
-            IgnoreReason::UnhandledEvent => "unhandled_event",
-            IgnoreReason::OtherPolicy => "other_policy",
-        }
+        self.into()
     }
 }
 
@@ -342,11 +380,15 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
     // must not slip through as "another policy".
     let is_deny = |arn: &str| arn.eq_ignore_ascii_case(&context.deny_policy_arn);
     let exemption_keys = [context.exempt_tag_key.as_str(), EXEMPT_UNTIL_TAG];
-    Ok(match event.name.as_str() {
-        "CreateLoginProfile" | "UpdateLoginProfile" | "AddUserToGroup" => {
+    let Ok(name) = event.name.parse::<HandledEvent>() else {
+        return Ok((Target::Ignore(IgnoreReason::UnhandledEvent), Concern::Users));
+    };
+    use HandledEvent as E;
+    Ok(match name {
+        E::CreateLoginProfile | E::UpdateLoginProfile | E::AddUserToGroup => {
             users(vec![param("userName")?])
         }
-        "RemoveUserFromGroup" => {
+        E::RemoveUserFromGroup => {
             let user = param("userName")?;
             let group = param("groupName")?;
             if context.enforcement_group.as_deref() == Some(group.as_str()) {
@@ -357,21 +399,21 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
         }
         // Root acting on its own MFA: AWS's documented sample names the user "AWS ROOT USER",
         // newer records omit userName; either way there is no IAM user to read.
-        "DeactivateMFADevice" | "EnableMFADevice" if root_on_itself(event) => {
+        E::DeactivateMFADevice | E::EnableMFADevice if root_on_itself(event) => {
             (Target::Root, Concern::Users)
         }
-        "DeleteVirtualMFADevice" if event.caller.kind == "Root" && root_device(event) => {
+        E::DeleteVirtualMFADevice if event.caller.kind == "Root" && root_device(event) => {
             (Target::Root, Concern::Users)
         }
         // A user created with tags: an exemption may be born with the user.
-        "CreateUser" | "TagUser" => with_exemption(
+        E::CreateUser | E::TagUser => with_exemption(
             param("userName")?,
             ExemptionChange {
                 set: tags_set(&event.request, &exemption_keys),
                 removed: Vec::new(),
             },
         ),
-        "UntagUser" => with_exemption(
+        E::UntagUser => with_exemption(
             param("userName")?,
             ExemptionChange {
                 set: Vec::new(),
@@ -379,21 +421,21 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
             },
         ),
         // Since 2023 these two may omit userName: the caller acts on themselves.
-        "DeactivateMFADevice" | "EnableMFADevice" => users(vec![user_or_caller(event)?]),
+        E::DeactivateMFADevice | E::EnableMFADevice => users(vec![user_or_caller(event)?]),
         // The request names only the device; by convention (and in the console) a virtual
         // device is named after its user. Deactivation, which must come first, names the user.
-        "DeleteVirtualMFADevice" => {
+        E::DeleteVirtualMFADevice => {
             let serial = param("serialNumber")?;
             let device = serial.rsplit('/').next().unwrap_or_default().to_string();
             users(vec![device])
         }
-        "DetachUserPolicy" => {
+        E::DetachUserPolicy => {
             if !is_deny(&param("policyArn")?) {
                 return Ok((Target::Ignore(IgnoreReason::OtherPolicy), Concern::Users));
             }
             (released(param("userName")?), Concern::Enforcement)
         }
-        "DetachGroupPolicy" => {
+        E::DetachGroupPolicy => {
             if !is_deny(&param("policyArn")?) {
                 return Ok((Target::Ignore(IgnoreReason::OtherPolicy), Concern::Users));
             }
@@ -406,7 +448,7 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
                 Concern::Enforcement,
             )
         }
-        "DeleteGroup" => (
+        E::DeleteGroup => (
             Target::GroupMembers {
                 group: param("groupName")?,
                 deleted: true,
@@ -414,13 +456,12 @@ fn classify(event: &IamEvent, context: &Context) -> Result<(Target, Concern), Ev
             },
             Concern::Users,
         ),
-        "CreatePolicyVersion" | "SetDefaultPolicyVersion" | "DeletePolicyVersion" => {
+        E::CreatePolicyVersion | E::SetDefaultPolicyVersion | E::DeletePolicyVersion => {
             if !is_deny(&param("policyArn")?) {
                 return Ok((Target::Ignore(IgnoreReason::OtherPolicy), Concern::Users));
             }
             (Target::DenyPolicy, Concern::Enforcement)
         }
-        _ => (Target::Ignore(IgnoreReason::UnhandledEvent), Concern::Users),
     })
 }
 
@@ -749,7 +790,7 @@ mod tests {
 
     #[test]
     fn every_handled_event_name_is_classified() {
-        for name in HANDLED_EVENTS {
+        for name in HandledEvent::names() {
             let request = json!({"userName": "bob", "groupName": "G", "policyArn": DENY, "serialNumber": "arn:aws:iam::123456789012:mfa/bob"});
             assert_ne!(
                 target_of(&envelope(name, request)),

@@ -4,11 +4,27 @@
 //! serde names are the contract other tools rely on.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// The one status every user in the credential report gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// The one status every user in the credential report gets; reports list them in this order
+/// (`Status::iter()`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     /// No console password: MFA enforcement does not apply (API-only user, root without password).
     NotApplicable,
@@ -25,38 +41,31 @@ pub enum Status {
 }
 
 impl Status {
-    /// Every status, in the order reports list them.
-    pub const ALL: [Status; 6] = [
-        Status::NotApplicable,
-        Status::Exempt,
-        Status::InGrace,
-        Status::Compliant,
-        Status::Enforced,
-        Status::NonCompliant,
-    ];
-
-    /// The snake_case name used in JSON, tables and notifications.
+    /// The snake_case name used in JSON, tables and notifications (serde's and strum's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::NotApplicable => "not_applicable",
-            Status::Exempt => "exempt",
-            Status::InGrace => "in_grace",
-            Status::Compliant => "compliant",
-            Status::Enforced => "enforced",
-            Status::NonCompliant => "non_compliant",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// Why a user has their status (mostly: why they are non-compliant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Reason {
     /// A console password and no active MFA device.
     NoMfa,
@@ -81,31 +90,31 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The snake_case name used in JSON, tables and notifications.
+    /// The snake_case name used in JSON, tables and notifications (serde's and strum's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::NoMfa => "no_mfa",
-            Reason::OutsideEnforcementGroup => "outside_enforcement_group",
-            Reason::DenyPolicyMissing => "deny_policy_missing",
-            Reason::RootNoMfa => "root_no_mfa",
-            Reason::ExemptionExpired => "exemption_expired",
-            Reason::ExemptionUntilInvalid => "exemption_until_invalid",
-            Reason::UserDeleted => "user_deleted",
-            Reason::RootPasswordUnknown => "root_password_unknown",
-            Reason::DenyPolicyNotCanonical => "deny_policy_not_canonical",
-        }
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// A remediation the enforcer can make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ActionKind {
     /// Attach the deny-without-MFA policy to the user (`iam:AttachUserPolicy`).
     AttachDenyPolicy,
@@ -114,24 +123,29 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    /// The snake_case name used in JSON, tables and notifications.
+    /// The snake_case name used in JSON, tables and notifications (serde's and strum's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ActionKind::AttachDenyPolicy => "attach_deny_policy",
-            ActionKind::AddToEnforcementGroup => "add_to_enforcement_group",
-        }
-    }
-}
-
-impl fmt::Display for ActionKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// What became of an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     /// Written in this run.
     Applied,
@@ -146,26 +160,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The snake_case name used in JSON, tables and notifications.
+    /// The snake_case name used in JSON, tables and notifications (serde's and strum's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Applied => "applied",
-            Outcome::AlreadyInPlace => "already_in_place",
-            Outcome::Planned => "planned",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
-        }
+        self.into()
     }
 
     /// Whether the action's effect holds after the run.
     pub fn holds(self) -> bool {
         matches!(self, Outcome::Applied | Outcome::AlreadyInPlace)
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -26,10 +26,11 @@ impl NoticeMemory {
     /// Reads the memory tags; `None` when either is missing or unreadable (then the next
     /// notice is sent as a change: a lost memory costs one message, never a missed one).
     pub fn from_tags(tags: &crate::snapshot::Tags) -> Option<NoticeMemory> {
-        let status = serde_json::from_value(serde_json::Value::String(
-            tags.get(NOTIFIED_STATUS_TAG)?.trim().to_string(),
-        ))
-        .ok()?;
+        let status = tags
+            .get(NOTIFIED_STATUS_TAG)?
+            .trim()
+            .parse::<Status>()
+            .ok()?;
         let at = DateTime::parse_from_rfc3339(tags.get(NOTIFIED_AT_TAG)?.trim())
             .ok()?
             .with_timezone(&Utc);

@@ -12,6 +12,7 @@ use crate::run_report::{DenyPolicyCheck, RunReport};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use strum::IntoEnumIterator;
 
 /// SNS rejects subjects of 100 characters or more.
 pub const MAX_SUBJECT_CHARS: usize = 99;
@@ -115,7 +116,7 @@ pub fn run_summary(report: &RunReport) -> Notification {
         let _ = writeln!(text, "\n{}", deny_policy_line(check));
     }
     let _ = writeln!(text, "\nUsers by status:");
-    for status in Status::ALL {
+    for status in Status::iter() {
         let _ = writeln!(text, "  {:<15} {}", status.as_str(), s.status(status));
     }
     let _ = writeln!(

@@ -191,6 +191,7 @@ mod tests {
     use super::*;
     use crate::finding::{FindingFacts, Reason};
     use crate::settings::RawSettings;
+    use strum::IntoEnumIterator;
 
     const DENY: &str = "arn:aws:iam::123456789012:policy/DenyWithoutMFA";
 
@@ -228,9 +229,8 @@ mod tests {
 
     #[test]
     fn only_non_compliant_iam_users_get_actions() {
-        let findings: Vec<Finding> = Status::ALL
-            .iter()
-            .map(|s| finding(s.as_str(), *s, FindingFacts::default()))
+        let findings: Vec<Finding> = Status::iter()
+            .map(|s| finding(s.as_str(), s, FindingFacts::default()))
             .chain([finding(
                 "<root_account>",
                 Status::NonCompliant,

@@ -113,8 +113,21 @@ pub struct PolicyAction {
 }
 
 /// The kinds of [`PolicyAction`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PolicyActionKind {
     /// `SetDefaultPolicyVersion` to a canonical version.
     SetDefaultVersion,
@@ -123,12 +136,9 @@ pub enum PolicyActionKind {
 }
 
 impl PolicyActionKind {
-    /// The snake_case name used in JSON and notifications.
+    /// The snake_case name used in JSON and notifications (serde's and strum's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyActionKind::SetDefaultVersion => "set_default_version",
-            PolicyActionKind::DeleteVersion => "delete_version",
-        }
+        self.into()
     }
 }
 

@@ -5,7 +5,7 @@
 //! place a value is checked, so the Lambda and the CLI cannot disagree about what is valid.
 
 use chrono::Duration;
-use std::fmt;
+use strum::IntoEnumIterator;
 use thiserror::Error;
 
 /// Default `EXEMPT_TAG_KEY`.
@@ -24,8 +24,19 @@ pub const DEFAULT_RECIPIENT_TAG_KEY: &str = "email";
 /// Default of `REMIND_AFTER_HOURS`.
 pub const DEFAULT_REMIND_AFTER_HOURS: i64 = 24;
 
-/// What a non-compliant user gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a non-compliant user gets. Its names are `REMEDIATION`'s values.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case", ascii_case_insensitive)]
 pub enum Remediation {
     /// `attach-policy` (default): the deny policy is attached to the user.
     AttachPolicy,
@@ -44,16 +55,6 @@ impl Remediation {
     /// Whether this remediation adds the user to the enforcement group.
     pub fn adds_to_group(self) -> bool {
         matches!(self, Remediation::AddToGroup | Remediation::Both)
-    }
-}
-
-impl fmt::Display for Remediation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Remediation::AttachPolicy => "attach-policy",
-            Remediation::AddToGroup => "add-to-group",
-            Remediation::Both => "both",
-        })
     }
 }
 
@@ -375,21 +376,16 @@ impl Settings {
             DEFAULT_MAX_ENFORCEMENTS_PER_RUN as i64,
             0..=1_000_000,
         )?;
-        let remediation = match raw
-            .remediation
-            .as_deref()
-            .map(|r| r.trim().to_ascii_lowercase())
-        {
+        let remediation = match raw.remediation.as_deref().map(str::trim) {
             None => Remediation::AttachPolicy,
-            Some(r) if r == "attach-policy" => Remediation::AttachPolicy,
-            Some(r) if r == "add-to-group" => Remediation::AddToGroup,
-            Some(r) if r == "both" => Remediation::Both,
-            Some(r) => {
-                return Err(invalid(
+            Some(r) => r.parse::<Remediation>().map_err(|_| {
+                let mut names: Vec<&str> = Remediation::iter().map(<&str>::from).collect();
+                let last = names.pop().unwrap_or_default();
+                invalid(
                     "REMEDIATION",
-                    format!("expected attach-policy, add-to-group or both, got {r:?}"),
-                ))
-            }
+                    format!("expected {} or {last}, got {r:?}", names.join(", ")),
+                )
+            })?,
         };
         if remediation.adds_to_group() && enforcement_group.is_none() {
             return Err(invalid(

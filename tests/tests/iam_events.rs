@@ -166,7 +166,7 @@ fn every_fixture_leads_where_the_readme_says() {
         );
         covered.push(parsed.name);
     }
-    for handled in event::HANDLED_EVENTS {
+    for handled in event::HandledEvent::names() {
         assert!(
             covered.iter().any(|c| c == handled),
             "no fixture for {handled}"

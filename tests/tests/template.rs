@@ -3,7 +3,7 @@
 //! the event names of the rule, and the parameter defaults.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use mfa_enforcer::event::HANDLED_EVENTS;
+use mfa_enforcer::event::HandledEvent;
 use mfa_enforcer::notices::{NOTIFIED_AT_TAG, NOTIFIED_STATUS_TAG};
 use mfa_enforcer::permissions;
 use mfa_enforcer::policy::deny_policy_document;
@@ -358,7 +358,7 @@ fn the_event_rule_sends_exactly_the_handled_events() {
         pattern["detail-type"],
         json!(["AWS API Call via CloudTrail"])
     );
-    assert_eq!(list(&pattern["detail"]["eventName"]), HANDLED_EVENTS);
+    assert_eq!(list(&pattern["detail"]["eventName"]), HandledEvent::names());
     // Both functions' roles are the enforcer's own: their events are ignored.
     let env = &resource(&t, "IamEventsFunction")["Properties"]["Environment"]["Variables"];
     assert_eq!(
