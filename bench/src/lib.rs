@@ -5,8 +5,8 @@
 //! users, MFA, group membership, the deny policy and exemption tags.
 
 use chrono::{DateTime, TimeZone, Utc};
+use mfa_enforcer::iam_state::{AuthorizationDetails, IamGroup, IamUser};
 use mfa_enforcer::settings::{RawSettings, Settings};
-use mfa_enforcer::snapshot::{AuthorizationDetails, IamGroup, IamUser};
 use std::fmt::Write as _;
 
 /// The deny policy of the synthetic account.

@@ -117,8 +117,8 @@ fn table(report: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "actions: {} applied, {} already in place, {} planned, {} skipped, {} failed; non-compliant remaining: {}",
-        s.actions_applied, s.actions_already_in_place, s.actions_planned, s.actions_skipped, s.actions_failed, s.non_compliant_remaining
+        "actions: {} applied, {} already in place, {} planned, {} skipped, {} failed; notifications failed: {}; non-compliant remaining: {}",
+        s.actions_applied, s.actions_already_in_place, s.actions_planned, s.actions_skipped, s.actions_failed, s.notifications_failed, s.non_compliant_remaining
     );
     if s.guard_tripped {
         let _ = writeln!(

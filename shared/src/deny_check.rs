@@ -58,7 +58,7 @@ pub fn judge(arn: &str, default: &DefaultPolicyVersion) -> DenyPolicyCheck {
         exempt_digest: default
             .tags
             .iter()
-            .find(|(k, _)| k == crate::notices::EXEMPT_DIGEST_TAG)
+            .find(|(k, _)| k == crate::tag_keys::EXEMPT_DIGEST_TAG)
             .map(|(_, v)| v.clone()),
     }
 }

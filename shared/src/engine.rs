@@ -8,16 +8,18 @@ use crate::deny_check::{self, Depth};
 use crate::evaluate::{evaluate, evaluate_user};
 use crate::event::IamEvent;
 use crate::finding::{Finding, Outcome, Status};
-use crate::notices::{exempt_digest, plan_notices, NoticeKind, NoticeMemory, EXEMPT_DIGEST_TAG};
+use crate::iam_state::LiveUserState;
+use crate::notices::{exempt_digest, memory_tags, plan_notices, NoticeKind};
 use crate::notify::{self, Alert};
 use crate::plan::{plan, Plan, UserPlan};
 use crate::ports::{
-    AccountReader, AwsError, LiveUserState, Notifier, PolicyReader, PolicyWriter, RemediationWriter,
+    AccountReader, AwsError, Notifier, PolicyReader, PolicyWriter, RemediationWriter,
 };
 use crate::report::ReportError;
 use crate::run_report::{NotificationRecord, RunReport, Summary};
 use crate::settings::{Settings, SettingsError};
 use crate::snapshot::{self, AccountSnapshot};
+use crate::tag_keys::EXEMPT_DIGEST_TAG;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use thiserror::Error;
@@ -274,7 +276,7 @@ pub(crate) struct Outgoing {
     /// The user it is about (a notice).
     pub user: Option<String>,
     /// The message.
-    pub message: notify::Notification,
+    pub message: crate::message::Notification,
     /// For a user's notice: the status to record on the user once it is published.
     pub remember: Option<Status>,
 }
@@ -435,7 +437,7 @@ pub(crate) async fn announce<W: RemediationWriter + PolicyWriter, N: Notifier>(
         if let Some(writer) = writer {
             let written: Vec<_> = stream::iter(remember)
                 .map(|(user, status)| async move {
-                    let tags = NoticeMemory::tags(status, now);
+                    let tags = memory_tags(status, now);
                     let result = writer.tag_user(&user, &tags).await;
                     (user, result)
                 })
@@ -461,6 +463,7 @@ pub(crate) async fn announce<W: RemediationWriter + PolicyWriter, N: Notifier>(
         remaining = s.non_compliant_remaining,
         applied = s.actions_applied,
         failed = s.actions_failed,
+        notifications_failed = s.notifications_failed,
         guard_tripped = s.guard_tripped,
         "run finished"
     );
@@ -671,11 +674,11 @@ async fn apply<W: RemediationWriter>(writer: &W, plan: &mut Plan, settings: &Set
 mod tests {
     use super::*;
     use crate::finding::{ActionKind, Status};
-    use crate::notify::Notification;
+    use crate::iam_state::{AuthorizationDetails, IamGroup, IamUser};
+    use crate::message::Notification;
     use crate::policy::deny_policy_document;
     use crate::ports::FetchedReport;
     use crate::settings::RawSettings;
-    use crate::snapshot::{AuthorizationDetails, IamGroup, IamUser};
     use chrono::{Duration, TimeZone};
     use std::collections::HashMap;
     use std::sync::Mutex;
@@ -1281,7 +1284,8 @@ mod tests {
                 ("run_summary", Outcome::Failed)
             ]
         );
-        assert_eq!(report.summary.actions_failed, 2);
+        assert_eq!(report.summary.actions_failed, 0);
+        assert_eq!(report.summary.notifications_failed, 2);
         assert_eq!(report.verdict(), crate::run_report::Verdict::Failed);
         // A notice that was not delivered is not remembered: the next run tells them again.
         assert_eq!(*writer.writes.lock().unwrap(), ["attach ann"]);

@@ -4,13 +4,12 @@
 //! root first, then no password, exemption, grace, MFA.
 
 use crate::finding::{Finding, FindingFacts, Reason, Status};
+use crate::iam_state::{IamGroup, IamUser};
 use crate::settings::Settings;
-use crate::snapshot::{AccountSnapshot, IamUser, UserFacts};
+use crate::snapshot::{AccountSnapshot, UserFacts};
+use crate::tag_keys::EXEMPT_UNTIL_TAG;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
-
-/// The tag that puts an end date on an exemption (`YYYY-MM-DD` or an RFC 3339 timestamp).
-pub const EXEMPT_UNTIL_TAG: &str = "mfa-enforcer:exempt-until";
 
 /// Evaluates every user of the snapshot, in snapshot order.
 pub fn evaluate(
@@ -37,7 +36,7 @@ pub fn evaluate(
 /// run's verdict on the deny policy: a non-canonical one holds nobody.
 pub fn evaluate_user(
     user: &UserFacts,
-    groups: &HashMap<String, crate::snapshot::IamGroup>,
+    groups: &HashMap<String, IamGroup>,
     deny_policy_canonical: bool,
     settings: &Settings,
     now: DateTime<Utc>,
@@ -64,9 +63,9 @@ pub fn evaluate_user(
         created: user.created.or(iam.and_then(|u| u.created)),
         recipient: iam
             .and_then(|u| u.tags.get(&settings.recipient_tag_key))
-            .and_then(crate::notices::email_address)
+            .and_then(crate::recipient::email_address)
             .filter(|address| settings.recipient_allowed(address)),
-        notified: iam.and_then(|u| crate::notices::NoticeMemory::from_tags(&u.tags)),
+        notified: iam.and_then(|u| crate::notices::read_memory(&u.tags)),
         released: user.released,
     };
     let deny = DenyPolicy {
@@ -220,7 +219,6 @@ fn parse_until(text: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
     use crate::settings::RawSettings;
-    use crate::snapshot::IamGroup;
     use chrono::{Duration, TimeZone};
 
     const DENY: &str = "arn:aws:iam::123456789012:policy/DenyWithoutMFA";

@@ -5,7 +5,7 @@
 //! calls and event names we do not handle are ignored; a payload that is not a CloudTrail IAM
 //! event at all is an error that says what it is instead.
 
-use crate::evaluate::EXEMPT_UNTIL_TAG;
+use crate::tag_keys::EXEMPT_UNTIL_TAG;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;

@@ -9,13 +9,14 @@
 use crate::deny_check::{self, Depth};
 use crate::engine::{act, announce, decide, EngineError, Outgoing, Ports};
 use crate::event::{IamEvent, Target};
+use crate::iam_state::IamGroup;
 use crate::notify::Alert;
 use crate::ports::{
     AwsError, Notifier, PolicyReader, PolicyWriter, RemediationWriter, TargetedReader,
 };
 use crate::run_report::RunReport;
 use crate::settings::Settings;
-use crate::snapshot::{AccountSnapshot, IamGroup, UserFacts};
+use crate::snapshot::{AccountSnapshot, UserFacts};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use std::collections::{BTreeSet, HashMap};

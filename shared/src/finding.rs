@@ -240,7 +240,7 @@ pub struct FindingFacts {
     /// The address in the user's `RECIPIENT_TAG_KEY` tag.
     pub recipient: Option<String>,
     /// What the user was last told (the `mfa-enforcer:notified-*` tags).
-    pub notified: Option<crate::notices::NoticeMemory>,
+    pub notified: Option<NoticeMemory>,
     /// The event that started the run released the user from the deny policy (detached it,
     /// or removed them from the enforcement group).
     pub released: bool,
@@ -257,4 +257,14 @@ impl Finding {
             && self.actions.iter().any(|a| a.outcome == Outcome::Applied);
         self.status == Status::NonCompliant && !remediated
     }
+}
+
+/// What a user was last told (their `mfa-enforcer:notified-*` tags, read by
+/// [`crate::notices::read_memory`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticeMemory {
+    /// The status they were told about (or that was recorded without a message).
+    pub status: Status,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
 }

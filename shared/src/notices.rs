@@ -5,87 +5,38 @@
 //! lives on the IAM user itself, in two tags, so there is no datastore to run: what status they
 //! were last told about, and when.
 
-use crate::finding::{Finding, Status};
+use crate::finding::{Finding, NoticeMemory, Status};
+use crate::iam_state::Tags;
+use crate::tag_keys::{NOTIFIED_AT_TAG, NOTIFIED_STATUS_TAG};
 use chrono::{DateTime, Duration, Utc};
 
-/// The tag holding the status a user was last told about.
-pub const NOTIFIED_STATUS_TAG: &str = "mfa-enforcer:notified-status";
-/// The tag holding when (RFC 3339).
-pub const NOTIFIED_AT_TAG: &str = "mfa-enforcer:notified-at";
-
-/// What a user was last told, read from their tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NoticeMemory {
-    /// The status they were told about (or that was recorded without a message).
-    pub status: Status,
-    /// When.
-    pub at: DateTime<Utc>,
+/// Reads what a user was last told from their tags; `None` when either tag is missing or
+/// unreadable (then the next notice is sent as a change: a lost memory costs one message,
+/// never a missed one).
+pub fn read_memory(tags: &Tags) -> Option<NoticeMemory> {
+    let status = tags
+        .get(NOTIFIED_STATUS_TAG)?
+        .trim()
+        .parse::<Status>()
+        .ok()?;
+    let at = DateTime::parse_from_rfc3339(tags.get(NOTIFIED_AT_TAG)?.trim())
+        .ok()?
+        .with_timezone(&Utc);
+    Some(NoticeMemory { status, at })
 }
 
-impl NoticeMemory {
-    /// Reads the memory tags; `None` when either is missing or unreadable (then the next
-    /// notice is sent as a change: a lost memory costs one message, never a missed one).
-    pub fn from_tags(tags: &crate::snapshot::Tags) -> Option<NoticeMemory> {
-        let status = tags
-            .get(NOTIFIED_STATUS_TAG)?
-            .trim()
-            .parse::<Status>()
-            .ok()?;
-        let at = DateTime::parse_from_rfc3339(tags.get(NOTIFIED_AT_TAG)?.trim())
-            .ok()?
-            .with_timezone(&Utc);
-        Some(NoticeMemory { status, at })
-    }
-
-    /// The tags that record `status` at `now`.
-    pub fn tags(status: Status, now: DateTime<Utc>) -> [(&'static str, String); 2] {
-        [
-            (NOTIFIED_STATUS_TAG, status.as_str().to_string()),
-            (
-                NOTIFIED_AT_TAG,
-                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
-        ]
-    }
+/// The tags that record telling a user about `status` at `now`.
+pub fn memory_tags(status: Status, now: DateTime<Utc>) -> [(&'static str, String); 2] {
+    [
+        (NOTIFIED_STATUS_TAG, status.as_str().to_string()),
+        (
+            NOTIFIED_AT_TAG,
+            now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+    ]
 }
 
-/// The address in a recipient tag, when it is a syntactically valid e-mail address
-/// (`local@domain.tld`, at most 254 characters, no spaces or control characters); `None`
-/// otherwise. Subscribers that mail users trust the `recipient` attribute, and anyone who can
-/// tag a user chooses its text.
-pub fn email_address(tag_value: &str) -> Option<String> {
-    let text = tag_value.trim();
-    let (local, domain) = text.split_once('@')?;
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_alphabetic()));
-    (text.len() <= 254 && local_ok && domain_ok).then(|| text.to_string())
-}
-
-/// The deny policy's tag holding a digest of the exemptions (who, until when) that the last
-/// run summary listed: a whole-account run sends its summary when they changed since, so a
-/// stack without the event function still shows every new exemption once, and a quiet account
-/// is not told the same list every run. Exempt users themselves are never written to.
-pub const EXEMPT_DIGEST_TAG: &str = "mfa-enforcer:exempt-digest";
-
-/// A digest of the exempt users and their end dates, in the form [`EXEMPT_DIGEST_TAG`] holds
+/// A digest of the exempt users and their end dates, in the form [`crate::tag_keys::EXEMPT_DIGEST_TAG`] holds
 /// (64-bit FNV-1a in hex, over the sorted list; the digest of no exemption at all is that of
 /// the empty list). Not a secret: only a change detector.
 pub fn exempt_digest(findings: &[Finding]) -> String {
@@ -205,6 +156,8 @@ pub fn plan_notices(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{Action, ActionKind, FindingFacts, Outcome};
+    use chrono::TimeZone;
 
     #[test]
     fn the_exemption_digest_changes_with_who_is_exempt_and_until_when_only() {
@@ -241,42 +194,6 @@ mod tests {
         assert_eq!(exempt_digest(&[other]), exempt_digest(&[]));
         assert_eq!(base.len(), 16);
     }
-
-    #[test]
-    fn only_a_valid_email_address_is_ever_a_recipient() {
-        for ok in [
-            "carol@example.com",
-            " carol.o'neil+mfa@mail.example.co.uk ",
-            "a@b.io",
-        ] {
-            assert_eq!(email_address(ok).as_deref(), Some(ok.trim()), "{ok}");
-        }
-        for bad in [
-            "",
-            "carol",
-            "carol@",
-            "@example.com",
-            "carol@example",
-            "carol@@example.com",
-            "carol@exa mple.com",
-            "carol @example.com",
-            "carol@example.com\nBcc: x@evil.com",
-            "carol@-example.com",
-            "carol@example.c0m",
-            ".carol@example.com",
-            "ca..rol@example.com",
-            "<script>@example.com",
-            "carol@example.com, mallory@example.com",
-        ] {
-            assert_eq!(email_address(bad), None, "{bad:?}");
-        }
-        assert_eq!(
-            email_address(&format!("{}@example.com", "a".repeat(65))),
-            None
-        );
-    }
-    use crate::finding::{Action, ActionKind, FindingFacts, Outcome};
-    use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 15, 12, 0, 0).unwrap()
@@ -392,13 +309,13 @@ mod tests {
 
     #[test]
     fn memory_round_trips_through_tags_and_bad_tags_count_as_none() {
-        let tags: crate::snapshot::Tags = NoticeMemory::tags(Status::InGrace, now())
+        let tags: crate::iam_state::Tags = memory_tags(Status::InGrace, now())
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
         assert_eq!(tags.get(NOTIFIED_AT_TAG), Some("2026-06-15T12:00:00Z"));
         assert_eq!(
-            NoticeMemory::from_tags(&tags),
+            read_memory(&tags),
             Some(NoticeMemory {
                 status: Status::InGrace,
                 at: now()
@@ -406,9 +323,9 @@ mod tests {
         );
         let mut bad = tags.clone();
         bad.insert(NOTIFIED_STATUS_TAG, "sort-of");
-        assert_eq!(NoticeMemory::from_tags(&bad), None);
+        assert_eq!(read_memory(&bad), None);
         let mut undated = tags;
         undated.remove(NOTIFIED_AT_TAG);
-        assert_eq!(NoticeMemory::from_tags(&undated), None);
+        assert_eq!(read_memory(&undated), None);
     }
 }

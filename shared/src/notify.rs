@@ -7,15 +7,13 @@
 use crate::event::{ExemptionChange, IamEvent};
 use crate::finding::{Finding, Outcome, Status};
 use crate::guidance::{self, Situation};
+use crate::message::{Notification, MAX_SUBJECT_CHARS};
 use crate::notices::NoticeKind;
 use crate::run_report::{DenyPolicyCheck, RunReport};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use strum::IntoEnumIterator;
-
-/// SNS rejects subjects of 100 characters or more.
-pub const MAX_SUBJECT_CHARS: usize = 99;
 
 /// The `kind` recorded for a run summary.
 pub const RUN_SUMMARY: &str = "run_summary";
@@ -34,19 +32,6 @@ pub const MAX_LISTED_USERS: usize = 50;
 
 /// Error and skip texts are quoted up to this many characters in a notification.
 const MAX_ERROR_CHARS: usize = 300;
-
-/// A rendered message, ready for any transport.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notification {
-    /// The subject line (under 100 characters).
-    pub subject: String,
-    /// The body for people (email).
-    pub text: String,
-    /// The body for machines (SQS, Lambda, HTTP subscribers).
-    pub json: Value,
-    /// SNS message attributes: `event_type`, `severity`, `account_id`.
-    pub attributes: BTreeMap<String, String>,
-}
 
 /// Whether a run is worth a summary: something is non-compliant, something changed or failed,
 /// or (a whole-account run) the exempt users changed since the last summary that listed them:

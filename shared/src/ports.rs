@@ -4,8 +4,8 @@
 //! write by construction. Implementations for AWS live in [`crate::aws`]; unit tests of the
 //! engine use small fakes.
 
-use crate::notify::Notification;
-use crate::snapshot::{AuthorizationDetails, IamUser};
+use crate::iam_state::{AuthorizationDetails, LiveUser, LiveUserState, RootState};
+use crate::message::Notification;
 use chrono::{DateTime, Duration, Utc};
 use std::future::Future;
 use thiserror::Error;
@@ -31,40 +31,6 @@ impl FetchedReport {
                 .max(Duration::zero())
         }
     }
-}
-
-/// A user's sign-in state read live, bypassing the credential report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LiveUserState {
-    /// At least one MFA device is enabled (ListMFADevices).
-    pub mfa_active: bool,
-    /// A login profile exists (GetLoginProfile).
-    pub password_enabled: bool,
-    /// The user still exists.
-    pub exists: bool,
-}
-
-/// A user read live for an event run: groups, directly attached policies, tags, MFA devices,
-/// password, access keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveUser {
-    /// Name, ARN, creation time, groups, attached managed policies, tags.
-    pub iam: IamUser,
-    /// MFA and console password.
-    pub state: LiveUserState,
-    /// The serial numbers of every MFA device (ListMFADevices).
-    pub mfa_devices: Vec<String>,
-    /// How many access keys are active (ListAccessKeys).
-    pub active_access_keys: u8,
-}
-
-/// The root user's state, as the account summary says (GetAccountSummary).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RootState {
-    /// `AccountMFAEnabled`.
-    pub mfa_enabled: bool,
-    /// `AccountPasswordPresent`, when the summary says.
-    pub password_present: Option<bool>,
 }
 
 /// One version of a managed policy, as ListPolicyVersions lists it.

@@ -167,8 +167,12 @@ pub struct Summary {
     pub actions_already_in_place: usize,
     /// Actions not attempted (guard tripped, user changed since the report).
     pub actions_skipped: usize,
-    /// Actions and notifications that failed.
+    /// Actions that failed: users' remediations and the deny policy's repair.
     pub actions_failed: usize,
+    /// Notifications that failed: a publish, or remembering what was published (a notice's
+    /// memory on the user, the exemptions listed on the deny policy).
+    #[serde(default)]
+    pub notifications_failed: usize,
     /// Whether the blast-radius guard stopped every write.
     pub guard_tripped: bool,
     /// The guard's limit (`MAX_ENFORCEMENTS_PER_RUN`).
@@ -271,10 +275,12 @@ impl Summary {
 /// A run that finished, but with failed writes or notifications: the error a Lambda returns
 /// so that CloudWatch counts it (after logging the whole report).
 #[derive(Debug, Clone, Copy, Error, PartialEq, Eq)]
-#[error("{failed} action(s) failed ({applied} applied, {remaining} user(s) still non-compliant); see the run report in the logs")]
+#[error("{failed} action(s) and {notifications_failed} notification(s) failed ({applied} applied, {remaining} user(s) still non-compliant); see the run report in the logs")]
 pub struct RunFailed {
-    /// Failed actions and notifications.
+    /// Failed actions.
     pub failed: usize,
+    /// Failed notifications.
+    pub notifications_failed: usize,
     /// Applied actions.
     pub applied: usize,
     /// Non-compliant users left.
@@ -305,6 +311,7 @@ impl RunReport {
         let s = &self.summary;
         (self.verdict() == Verdict::Failed).then_some(RunFailed {
             failed: s.actions_failed,
+            notifications_failed: s.notifications_failed,
             applied: s.actions_applied,
             remaining: s.non_compliant_remaining,
         })
@@ -312,7 +319,7 @@ impl RunReport {
 
     /// How the run ended: failed beats non-compliant beats clean.
     pub fn verdict(&self) -> Verdict {
-        if self.summary.actions_failed > 0 {
+        if self.summary.actions_failed > 0 || self.summary.notifications_failed > 0 {
             Verdict::Failed
         } else if self.summary.non_compliant_remaining > 0 || self.summary.guard_tripped {
             Verdict::NonCompliantRemain
@@ -329,10 +336,10 @@ impl RunReport {
         self.deny_policy = Some(check);
     }
 
-    /// Records a notification's outcome, counting a failure among the failed actions.
+    /// Records a notification's outcome, counting a failure.
     pub fn record_notification(&mut self, record: NotificationRecord) {
         if record.outcome == Outcome::Failed {
-            self.summary.actions_failed += 1;
+            self.summary.notifications_failed += 1;
         }
         self.notifications.push(record);
     }
@@ -494,6 +501,15 @@ mod tests {
             error: Some("boom".into()),
         });
         assert_eq!(r.verdict(), Verdict::Failed);
+        assert_eq!(
+            (r.summary.actions_failed, r.summary.notifications_failed),
+            (0, 1)
+        );
+        let failure = r.failure().unwrap();
+        assert_eq!((failure.failed, failure.notifications_failed), (0, 1));
+        assert!(failure
+            .to_string()
+            .starts_with("0 action(s) and 1 notification(s) failed"));
     }
 
     #[test]
@@ -522,6 +538,7 @@ mod tests {
             "non_compliant",
             "actions_applied",
             "actions_failed",
+            "notifications_failed",
             "guard_tripped",
         ] {
             assert!(json["summary"].get(key).is_some(), "summary.{key}");

@@ -19,6 +19,7 @@
 //! permissions: <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html>),
 //! which SCPs do affect: they are exempt, and so protected from being created by anyone else.
 
+use crate::tag_keys;
 use serde_json::{json, Value};
 
 /// The most an SCP may hold: 5,120 characters, whitespace included when it is saved through
@@ -116,9 +117,9 @@ impl ScpNames {
     pub fn protected_tag_keys(&self) -> Vec<String> {
         let mut keys = vec![
             self.exempt_tag_key.clone(),
-            crate::evaluate::EXEMPT_UNTIL_TAG.to_string(),
-            crate::notices::NOTIFIED_STATUS_TAG.to_string(),
-            crate::notices::NOTIFIED_AT_TAG.to_string(),
+            tag_keys::EXEMPT_UNTIL_TAG.to_string(),
+            tag_keys::NOTIFIED_STATUS_TAG.to_string(),
+            tag_keys::NOTIFIED_AT_TAG.to_string(),
         ];
         keys.dedup();
         keys

@@ -446,7 +446,7 @@ fn recipient_domains(value: Option<&str>) -> Result<Vec<String>, SettingsError> 
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(|d| {
-            crate::notices::email_address(&format!("x@{d}"))
+            crate::recipient::email_address(&format!("x@{d}"))
                 .map(|_| d.to_ascii_lowercase())
                 .ok_or_else(|| {
                     invalid(

@@ -4,103 +4,10 @@
 //! MFA) with GetAccountAuthorizationDetails (groups, attached managed policies, tags), without
 //! any per-user read. The join is pure and lives here so it is tested without AWS.
 
+use crate::iam_state::{AuthorizationDetails, IamGroup, IamUser, LiveUser, RootState};
 use crate::report::{self, ReportError, ReportRow};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-
-/// An IAM user as GetAccountAuthorizationDetails (or live reads) describes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IamUser {
-    /// User name.
-    pub name: String,
-    /// User ARN.
-    pub arn: String,
-    /// Creation time, when known.
-    pub created: Option<DateTime<Utc>>,
-    /// Names of the groups the user belongs to.
-    pub groups: Vec<String>,
-    /// ARNs of the managed policies attached directly to the user.
-    pub attached_policy_arns: Vec<String>,
-    /// Tags, key to value.
-    pub tags: Tags,
-}
-
-/// A user's tags, in the order IAM lists them (at most 50).
-///
-/// A list, not a map: a user has a handful of tags and the core looks up three or four keys,
-/// so a scan is as fast as a lookup, and it costs one allocation where a `BTreeMap` node is
-/// ~550 bytes for a single tag (55 MB at 100,000 users).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tags(Vec<(String, String)>);
-
-impl Tags {
-    /// The value of `key`, if tagged. Keys are compared ignoring ASCII case: IAM keeps one
-    /// tag per key whatever its case, and a key written `MFA-ENFORCER:EXEMPT` must count as
-    /// the same key (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html#case-sensitivity>).
-    /// When the tags hold the key in several cases (an emulator, or an old record), the first
-    /// is returned; [`Tags::values`] gives them all.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every value of `key`, its case ignored, in tag order.
-    pub fn values<'a, 'k>(&'a self, key: &'k str) -> impl Iterator<Item = &'a str> + use<'a, 'k> {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Sets `key` to `value`, replacing a value it had.
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        let (key, value) = (key.into(), value.into());
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => *v = value,
-            None => self.0.push((key, value)),
-        }
-    }
-
-    /// Removes `key`, if tagged.
-    pub fn remove(&mut self, key: &str) {
-        self.0.retain(|(k, _)| k != key);
-    }
-
-    /// Every tag, key then value.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-}
-
-impl FromIterator<(String, String)> for Tags {
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
-        let mut tags = Tags::default();
-        for (key, value) in pairs {
-            tags.insert(key, value);
-        }
-        tags
-    }
-}
-
-/// An IAM group with the managed policies attached to it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IamGroup {
-    /// Group name.
-    pub name: String,
-    /// ARNs of the managed policies attached to the group.
-    pub attached_policy_arns: Vec<String>,
-}
-
-/// Users and groups as GetAccountAuthorizationDetails returns them (all pages).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuthorizationDetails {
-    /// Every IAM user.
-    pub users: Vec<IamUser>,
-    /// Every IAM group.
-    pub groups: Vec<IamGroup>,
-}
 
 /// Everything the decision core needs to know about one user (or the root user).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,7 +76,7 @@ impl UserFacts {
 
 impl UserFacts {
     /// What a live read says of a user (an event run: there is no report).
-    pub fn from_live(live: crate::ports::LiveUser) -> UserFacts {
+    pub fn from_live(live: LiveUser) -> UserFacts {
         UserFacts {
             name: live.iam.name.clone(),
             arn: live.iam.arn.clone(),
@@ -208,7 +115,7 @@ impl UserFacts {
     }
 
     /// The root user as the account summary describes it (an event run: no report).
-    pub fn root(account_id: &str, state: crate::ports::RootState) -> UserFacts {
+    pub fn root(account_id: &str, state: RootState) -> UserFacts {
         UserFacts {
             name: crate::report::ROOT_USER.to_string(),
             arn: format!("arn:aws:iam::{account_id}:root"),

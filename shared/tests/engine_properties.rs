@@ -15,18 +15,17 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use mfa_enforcer::engine::{audit_account, Ports};
 use mfa_enforcer::evaluate::evaluate;
 use mfa_enforcer::finding::{Outcome, Status};
-use mfa_enforcer::notify::Notification;
+use mfa_enforcer::iam_state::{AuthorizationDetails, IamGroup, IamUser, LiveUserState};
+use mfa_enforcer::message::Notification;
 use mfa_enforcer::plan::{plan, AccountFacts};
 use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::ports::{
-    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, LiveUserState, Notifier,
-    PolicyReader, PolicyVersion, PolicyWriter, RemediationWriter,
+    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, Notifier, PolicyReader,
+    PolicyVersion, PolicyWriter, RemediationWriter,
 };
 use mfa_enforcer::report::COLUMNS;
 use mfa_enforcer::settings::{RawSettings, Remediation, Settings};
-use mfa_enforcer::snapshot::{
-    report_users, AccountSnapshot, AuthorizationDetails, IamGroup, IamUser,
-};
+use mfa_enforcer::snapshot::{report_users, AccountSnapshot};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Mutex;

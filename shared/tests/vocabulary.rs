@@ -5,11 +5,12 @@
 
 use mfa_enforcer::devices::MfaDeviceType;
 use mfa_enforcer::event::{HandledEvent, IgnoreReason};
+use mfa_enforcer::finding::NoticeMemory;
 use mfa_enforcer::finding::{ActionKind, Outcome, Reason, Status};
-use mfa_enforcer::notices::NoticeMemory;
+use mfa_enforcer::iam_state::Tags;
+use mfa_enforcer::notices::{memory_tags, read_memory};
 use mfa_enforcer::run_report::PolicyActionKind;
 use mfa_enforcer::settings::Remediation;
-use mfa_enforcer::snapshot::Tags;
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashSet;
 use std::fmt::{Debug, Display};
@@ -85,12 +86,12 @@ fn notice_memory_reads_back_every_status_it_writes() {
         .unwrap()
         .with_timezone(&chrono::Utc);
     for status in Status::iter() {
-        let tags: Tags = NoticeMemory::tags(status, at)
+        let tags: Tags = memory_tags(status, at)
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
         assert_eq!(
-            NoticeMemory::from_tags(&tags),
+            read_memory(&tags),
             Some(NoticeMemory { status, at }),
             "{status}"
         );
@@ -103,7 +104,7 @@ fn notice_memory_reads_back_every_status_it_writes() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    assert_eq!(NoticeMemory::from_tags(&tags), None);
+    assert_eq!(read_memory(&tags), None);
 }
 
 #[test]

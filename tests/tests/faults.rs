@@ -91,7 +91,7 @@ fn wrong_writes(moto: &Moto, seeded: &Seeded) -> Vec<String> {
             if c.action == "iam:TagPolicy" {
                 // Remembering which exemptions the summary listed: the deny policy, that key.
                 return !(c.param("PolicyArn") == Some(seeded.account.deny_policy_arn.as_str())
-                    && only_keys(mfa_enforcer::notices::EXEMPT_DIGEST_TAG));
+                    && only_keys(mfa_enforcer::tag_keys::EXEMPT_DIGEST_TAG));
             }
             let user = c.param("UserName").unwrap_or_default();
             let allowed = seeded.non_compliant.contains(user)
@@ -147,7 +147,7 @@ fn cli(moto: &Moto, proxy: &FaultProxy, seeded: &Seeded) -> std::process::Output
 }
 
 /// Every failure of a run shows in its exit status and its logs: a failed action or
-/// notification in the report, or no report at all.
+/// notification in the report, or no report at all. Returns how many failed.
 fn failures_are_visible(out: &std::process::Output) -> usize {
     let logs = String::from_utf8_lossy(&out.stderr);
     let Ok(report) = serde_json::from_slice::<RunReport>(&out.stdout) else {
@@ -160,6 +160,7 @@ fn failures_are_visible(out: &std::process::Output) -> usize {
         return 1;
     };
     let mut failed = 0;
+    let mut notifications_failed = 0;
     for finding in &report.findings {
         for action in finding
             .actions
@@ -185,12 +186,17 @@ fn failures_are_visible(out: &std::process::Output) -> usize {
         .iter()
         .filter(|n| n.outcome == Outcome::Failed)
     {
-        failed += 1;
+        notifications_failed += 1;
         assert!(record.error.is_some());
         assert!(logs.contains("failed"), "{logs}");
     }
+    let policy_failed = report.deny_policy.iter().flat_map(|c| &c.actions);
+    failed += policy_failed
+        .filter(|a| a.outcome == Outcome::Failed)
+        .count();
     assert_eq!(report.summary.actions_failed, failed);
-    let expected_exit = if failed > 0 {
+    assert_eq!(report.summary.notifications_failed, notifications_failed);
+    let expected_exit = if failed + notifications_failed > 0 {
         1
     } else if report.summary.non_compliant_remaining > 0 {
         2
@@ -198,7 +204,7 @@ fn failures_are_visible(out: &std::process::Output) -> usize {
         0
     };
     assert_eq!(out.status.code(), Some(expected_exit), "{logs}");
-    failed
+    failed + notifications_failed
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mfa_enforcer::event::HandledEvent;
-use mfa_enforcer::notices::{NOTIFIED_AT_TAG, NOTIFIED_STATUS_TAG};
 use mfa_enforcer::permissions;
 use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::settings::{RawSettings, Settings, VARIABLES};
+use mfa_enforcer::tag_keys::{EXEMPT_DIGEST_TAG, NOTIFIED_AT_TAG, NOTIFIED_STATUS_TAG};
 use mfa_enforcer_tests::workspace_root;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -175,7 +175,7 @@ fn writes_are_granted_only_on_what_the_enforcer_owns() {
             assert_eq!(s["Resource"], json!({"Ref": "DenyPolicy"}), "{role}");
             assert_eq!(
                 s["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
-                json!(mfa_enforcer::notices::EXEMPT_DIGEST_TAG),
+                json!(EXEMPT_DIGEST_TAG),
                 "{role}"
             );
         }

@@ -218,11 +218,14 @@ mod tests {
         assert_eq!(Diagnostic::from(bad).error_type, "BadEvent");
         let failed = HandlerError::ActionsFailed(mfa_enforcer::run_report::RunFailed {
             failed: 1,
+            notifications_failed: 0,
             applied: 0,
             remaining: 1,
         });
         let d = Diagnostic::from(failed);
         assert_eq!(d.error_type, "ActionsFailed");
-        assert!(d.error_message.starts_with("1 action(s) failed"));
+        assert!(d
+            .error_message
+            .starts_with("1 action(s) and 0 notification(s) failed"));
     }
 }

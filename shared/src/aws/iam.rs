@@ -2,11 +2,13 @@
 
 use super::credential_report::{self, GenerateAnswer, GetAnswer, PollLimits, RawReport, ReportApi};
 use super::errors::from_sdk;
-use crate::ports::{
-    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, LiveUser, LiveUserState,
-    PolicyReader, PolicyVersion, PolicyWriter, RemediationWriter, RootState, TargetedReader,
+use crate::iam_state::{
+    AuthorizationDetails, IamGroup, IamUser, LiveUser, LiveUserState, RootState,
 };
-use crate::snapshot::{AuthorizationDetails, IamGroup, IamUser};
+use crate::ports::{
+    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, PolicyReader, PolicyVersion,
+    PolicyWriter, RemediationWriter, TargetedReader,
+};
 use aws_sdk_iam::types::{
     AssignmentStatusType, EntityType, PolicyUsageType, ReportStateType, SummaryKeyType,
 };

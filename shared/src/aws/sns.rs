@@ -1,7 +1,7 @@
 //! Notifications through SNS: one message per notification, text for email, JSON for machines.
 
 use super::errors::from_sdk;
-use crate::notify::Notification;
+use crate::message::Notification;
 use crate::ports::{AwsError, Notifier};
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
@@ -182,7 +182,8 @@ impl Notifier for SnsNotifier {
 mod tests {
     use super::*;
     use crate::finding::{Action, ActionKind, Finding, FindingFacts, Outcome, Reason, Status};
-    use crate::notify::{run_summary, Notification, MAX_LISTED_USERS};
+    use crate::message::Notification;
+    use crate::notify::{run_summary, MAX_LISTED_USERS};
     use crate::run_report::{RunReport, Summary};
 
     /// A first run in a large account: thousands of non-compliant users with the longest names,
