@@ -8,8 +8,8 @@ pub mod render;
 
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
-use mfa_enforcer::aws::{load_config, Clients, ConfigOverrides};
-use mfa_enforcer::engine::{self, EngineError, Ports};
+use mfa_enforcer::aws::{load_config, Adapters, Clients, ConfigOverrides};
+use mfa_enforcer::engine::{self, EngineError};
 use mfa_enforcer::run_report::{RunReport, Verdict};
 use mfa_enforcer::settings::{RawSettings, Settings, SettingsError};
 use render::{render_to, Format};
@@ -290,15 +290,8 @@ async fn audit(args: AuditArgs) -> ExitCode {
              (SNS is regional; IAM is global)",
         );
     }
-    let clients = Clients::new(&config);
-    let reader = clients.reader();
-    let writer = args.enforce.then(|| clients.writer());
-    let notifier = settings.topic_arn.as_ref().map(|_| clients.notifier());
-    let ports = Ports {
-        reader: &reader,
-        writer: writer.as_ref(),
-        notifier: notifier.as_ref(),
-    };
+    let adapters = Adapters::new(&Clients::new(&config));
+    let ports = adapters.ports(&settings, !args.enforce);
     let report = match engine::audit_account(ports, &settings, Utc::now()).await {
         Ok(r) => r,
         Err(EngineError::Setting(e)) => return fail(describe_settings_error(&e)),

@@ -35,16 +35,15 @@
 //! The pure modules take values and return values: no SDK types, no environment, no clock.
 
 pub mod aws;
-pub mod deny_check;
 pub mod devices;
 pub mod engine;
 pub mod evaluate;
 pub mod event;
-pub mod event_run;
 pub mod finding;
 pub mod guidance;
 pub mod iam_state;
-pub mod lambda_logs;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod message;
 pub mod notices;
 pub mod notify;

@@ -1015,7 +1015,7 @@ mod tests {
         frank.exempt_until = None;
         r.findings = vec![erin, frank];
         r.summary = Summary::count(&r.findings, None);
-        r.deny_policy = Some(crate::deny_check::judge(
+        r.deny_policy = Some(crate::engine::deny_policy::judge(
             "arn:aws:iam::123456789012:policy/D",
             &crate::ports::DefaultPolicyVersion {
                 id: "v1".into(),

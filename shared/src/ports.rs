@@ -227,3 +227,31 @@ pub trait Notifier: Sync {
         }
     }
 }
+
+/// The parts a run talks to. `writer: None` makes a dry run; `notifier: None` sends nothing.
+pub struct Ports<'a, R, W, N> {
+    /// IAM reads.
+    pub reader: &'a R,
+    /// IAM writes; absent for a dry run.
+    pub writer: Option<&'a W>,
+    /// Notifications; absent when no topic is configured.
+    pub notifier: Option<&'a N>,
+}
+
+impl<'a, R, W, N> Ports<'a, R, W, N> {
+    /// The ports of one run: no writer for a dry run (it cannot write by construction), no
+    /// notifier when no topic is configured. The Lambdas and the CLI build their runs here.
+    pub fn new(
+        reader: &'a R,
+        writer: &'a W,
+        notifier: &'a N,
+        settings: &crate::settings::Settings,
+        dry_run: bool,
+    ) -> Self {
+        Ports {
+            reader,
+            writer: (!dry_run).then_some(writer),
+            notifier: settings.topic_arn.is_some().then_some(notifier),
+        }
+    }
+}

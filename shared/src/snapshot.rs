@@ -4,7 +4,9 @@
 //! MFA) with GetAccountAuthorizationDetails (groups, attached managed policies, tags), without
 //! any per-user read. The join is pure and lives here so it is tested without AWS.
 
-use crate::iam_state::{AuthorizationDetails, IamGroup, IamUser, LiveUser, RootState};
+use crate::iam_state::{
+    AuthorizationDetails, IamGroup, IamUser, LiveUser, LiveUserState, RootState,
+};
 use crate::report::{self, ReportError, ReportRow};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -98,11 +100,24 @@ impl UserFacts {
         }
     }
 
-    /// A user an event named who does not exist (any more): nothing to enforce on.
-    pub fn absent(name: &str, account_id: &str) -> UserFacts {
+    /// These facts as a live re-read of the user's sign-in state corrects them (live
+    /// confirmation of a user about to be denied, when the report is old): MFA and password as
+    /// read now, and no IAM user any more if it was deleted.
+    pub fn confirmed(mut self, live: &LiveUserState) -> UserFacts {
+        self.mfa_active = live.mfa_active;
+        self.password_enabled = Some(live.password_enabled);
+        if !live.exists {
+            self.iam = None;
+        }
+        self
+    }
+
+    /// A user an event named who does not exist (any more): nothing to enforce on, and no
+    /// password. The ARN is the one the user had, in `partition` (`aws`, `aws-cn`...).
+    pub fn absent(name: &str, account_id: &str, partition: &str) -> UserFacts {
         UserFacts {
             name: name.to_string(),
-            arn: format!("arn:aws:iam::{account_id}:user/{name}"),
+            arn: format!("arn:{partition}:iam::{account_id}:user/{name}"),
             is_root: false,
             created: None,
             password_enabled: Some(false),
@@ -115,10 +130,10 @@ impl UserFacts {
     }
 
     /// The root user as the account summary describes it (an event run: no report).
-    pub fn root(account_id: &str, state: RootState) -> UserFacts {
+    pub fn root(account_id: &str, partition: &str, state: RootState) -> UserFacts {
         UserFacts {
             name: crate::report::ROOT_USER.to_string(),
-            arn: format!("arn:aws:iam::{account_id}:root"),
+            arn: format!("arn:{partition}:iam::{account_id}:root"),
             is_root: true,
             created: None,
             password_enabled: state.password_present,

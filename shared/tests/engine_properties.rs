@@ -12,7 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use mfa_enforcer::engine::{audit_account, Ports};
+use mfa_enforcer::engine::audit_account;
 use mfa_enforcer::evaluate::evaluate;
 use mfa_enforcer::finding::{Outcome, Status};
 use mfa_enforcer::iam_state::{AuthorizationDetails, IamGroup, IamUser, LiveUserState};
@@ -21,7 +21,7 @@ use mfa_enforcer::plan::{plan, AccountFacts};
 use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::ports::{
     AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, Notifier, PolicyReader,
-    PolicyVersion, PolicyWriter, RemediationWriter,
+    PolicyVersion, PolicyWriter, Ports, RemediationWriter,
 };
 use mfa_enforcer::report::COLUMNS;
 use mfa_enforcer::settings::{RawSettings, Remediation, Settings};

@@ -644,6 +644,7 @@ async fn exempt_users_are_untouched_and_every_exemption_change_is_announced() {
     // lists them with their end dates.
     let app = scheduled_audit::App::new(
         account.settings(&[]),
+        (),
         &Clients::new(&moto.sdk_config().await),
     );
     scheduled_audit::handle(

@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use mfa_enforcer::aws::Clients;
-use mfa_enforcer::engine::{audit_account, Ports};
+use mfa_enforcer::engine::audit_account;
 use mfa_enforcer::finding::Outcome;
 use mfa_enforcer::policy::deny_policy_document;
+use mfa_enforcer::ports::Ports;
 use mfa_enforcer::run_report::{RunReport, Verdict};
 use mfa_enforcer::settings::Settings;
 use mfa_enforcer_tests::{Account, Moto, UserSpec};

@@ -37,6 +37,7 @@ async fn scheduled(moto: &Moto, account: &Account, extra: &[(&str, &str)]) -> Ru
     settings.extend_from_slice(extra);
     let app = scheduled_audit::App::new(
         account.settings(&settings),
+        (),
         &Clients::new(&moto.sdk_config().await),
     );
     scheduled_audit::handle(&app, LambdaEvent::new(json!({}), Context::default()))

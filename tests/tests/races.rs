@@ -78,7 +78,7 @@ impl Runs {
         let clients = Clients::new(&moto.sdk_config().await);
         let settings = account.settings(&[("DRY_RUN", "false")]);
         Runs {
-            scheduled: scheduled_audit::App::new(settings.clone(), &clients),
+            scheduled: scheduled_audit::App::new(settings.clone(), (), &clients),
             events: iam_events::App::new(settings, OwnRoles::default(), &clients),
         }
     }

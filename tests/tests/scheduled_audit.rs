@@ -56,7 +56,7 @@ async fn invoke(
     payload: Value,
 ) -> Result<RunReport, HandlerError> {
     let clients = Clients::new(&moto.sdk_config().await);
-    let app = App::new(settings, &clients);
+    let app = App::new(settings, (), &clients);
     handle(&app, LambdaEvent::new(payload, Context::default())).await
 }
 

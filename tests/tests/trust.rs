@@ -77,6 +77,7 @@ async fn a_scheduled_run_relies_on_no_tampered_deny_policy_and_repairs_it_withou
     let account = tampered(&moto).await;
     let app = scheduled_audit::App::new(
         account.settings(&[("DRY_RUN", "false")]),
+        (),
         &Clients::new(&moto.sdk_config().await),
     );
     let report = scheduled_audit::handle(&app, LambdaEvent::new(json!({}), Context::default()))

@@ -9,16 +9,18 @@
 
 use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use mfa_enforcer::aws::{Clients, IamReader, IamWriter, SnsNotifier};
-use mfa_enforcer::engine::{EngineError, Ports};
+use mfa_enforcer::engine::{self, EngineError};
 use mfa_enforcer::event::{self, Context, EventError, IgnoreReason, Target};
-use mfa_enforcer::event_run;
+use mfa_enforcer::lambda::{self, ACTIONS_FAILED};
 use mfa_enforcer::run_report::{RunFailed, RunReport};
-use mfa_enforcer::settings::Settings;
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
-use tracing::{debug, error, info};
+use tracing::{debug, info};
+
+/// What the handler runs with: settings, AWS adapters and the enforcer's own roles, built once
+/// per process.
+pub type App = lambda::App<OwnRoles>;
 
 /// The variable naming the roles the enforcer runs as; events they caused are ignored.
 pub const ENFORCER_ROLE_ARN: &str = "ENFORCER_ROLE_ARN";
@@ -98,37 +100,10 @@ impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Diagnostic {
         let error_type = match &e {
             HandlerError::BadEvent(_) => "BadEvent",
-            HandlerError::Engine(EngineError::Setting(_)) => "InvalidSetting",
-            HandlerError::Engine(inner) if inner.retryable() => "ReadFailed.Retryable",
-            HandlerError::Engine(_) => "ReadFailed",
-            HandlerError::ActionsFailed(_) => "ActionsFailed",
+            HandlerError::Engine(inner) => lambda::engine_error_type(inner),
+            HandlerError::ActionsFailed(_) => ACTIONS_FAILED,
         };
-        Diagnostic {
-            error_type: error_type.to_string(),
-            error_message: e.to_string(),
-        }
-    }
-}
-
-/// What the handler needs, built once per process.
-pub struct App {
-    settings: Settings,
-    own_roles: OwnRoles,
-    reader: IamReader,
-    writer: IamWriter,
-    notifier: SnsNotifier,
-}
-
-impl App {
-    /// Builds the app from validated settings and AWS clients.
-    pub fn new(settings: Settings, own_roles: OwnRoles, clients: &Clients) -> Self {
-        App {
-            settings,
-            own_roles,
-            reader: clients.reader(),
-            writer: clients.writer(),
-            notifier: clients.notifier(),
-        }
+        lambda::diagnostic(error_type, &e)
     }
 }
 
@@ -144,7 +119,7 @@ pub async fn handle(app: &App, invocation: LambdaEvent<Value>) -> Result<Respons
     let event = event::parse(&invocation.payload)?;
     let context = Context {
         account_id: account_of_function(&invocation.context.invoked_function_arn),
-        own_role_arns: app.own_roles.0.clone(),
+        own_role_arns: app.state.0.clone(),
         deny_policy_arn: app.settings.deny_policy_arn.clone(),
         exempt_tag_key: app.settings.exempt_tag_key.clone(),
         enforcement_group: app.settings.enforcement_group.clone(),
@@ -160,18 +135,9 @@ pub async fn handle(app: &App, invocation: LambdaEvent<Value>) -> Result<Respons
     }
     let dry_run = app.settings.dry_run;
     info!(event_name = %event.name, event_id = %event.id, caller = %event.caller.arn, ?target, dry_run, request_id = %invocation.context.request_id, "event run starting");
-    let ports = Ports {
-        reader: &app.reader,
-        // A dry run gets no writer: it cannot write by construction.
-        writer: (!dry_run).then_some(&app.writer),
-        notifier: app.settings.topic_arn.is_some().then_some(&app.notifier),
-    };
-    let report = event_run::handle_event(ports, &app.settings, Utc::now(), &event, &target).await?;
-    if let Some(failure) = report.failure() {
-        error!(report = %serde_json::to_string(&report).unwrap_or_default(), "event run finished with failures");
-        return Err(failure.into());
-    }
-    Ok(Response::Report(Box::new(report)))
+    let ports = app.ports(dry_run);
+    let report = engine::handle_event(ports, &app.settings, Utc::now(), &event, &target).await?;
+    Ok(Response::Report(Box::new(lambda::conclude(report)?)))
 }
 
 #[cfg(test)]

@@ -10,13 +10,15 @@
 
 use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use mfa_enforcer::aws::{Clients, IamReader, IamWriter, SnsNotifier};
-use mfa_enforcer::engine::{self, EngineError, Ports};
+use mfa_enforcer::engine::{self, EngineError};
+use mfa_enforcer::lambda::{self, ACTIONS_FAILED};
 use mfa_enforcer::run_report::{RunFailed, RunReport};
-use mfa_enforcer::settings::Settings;
 use serde_json::Value;
 use thiserror::Error;
-use tracing::{error, info};
+use tracing::info;
+
+/// What the handler runs with: settings and AWS adapters, built once per process.
+pub type App = lambda::App;
 
 /// What started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,35 +113,10 @@ impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Diagnostic {
         let error_type = match &e {
             HandlerError::BadPayload(_) => "BadPayload",
-            HandlerError::Engine(EngineError::Setting(_)) => "InvalidSetting",
-            HandlerError::Engine(inner) if inner.retryable() => "ReadFailed.Retryable",
-            HandlerError::Engine(_) => "ReadFailed",
-            HandlerError::ActionsFailed(_) => "ActionsFailed",
+            HandlerError::Engine(inner) => lambda::engine_error_type(inner),
+            HandlerError::ActionsFailed(_) => ACTIONS_FAILED,
         };
-        Diagnostic {
-            error_type: error_type.to_string(),
-            error_message: e.to_string(),
-        }
-    }
-}
-
-/// What the handler needs, built once per process.
-pub struct App {
-    settings: Settings,
-    reader: IamReader,
-    writer: IamWriter,
-    notifier: SnsNotifier,
-}
-
-impl App {
-    /// Builds the app from validated settings and AWS clients.
-    pub fn new(settings: Settings, clients: &Clients) -> Self {
-        App {
-            settings,
-            reader: clients.reader(),
-            writer: clients.writer(),
-            notifier: clients.notifier(),
-        }
+        lambda::diagnostic(error_type, &e)
     }
 }
 
@@ -148,19 +125,8 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<RunReport, H
     let trigger = Trigger::parse(&event.payload)?;
     let dry_run = trigger.dry_run(app.settings.dry_run);
     info!(?trigger, dry_run, request_id = %event.context.request_id, "run starting");
-    let ports = Ports {
-        reader: &app.reader,
-        // A dry run gets no writer: it cannot write by construction.
-        writer: (!dry_run).then_some(&app.writer),
-        notifier: app.settings.topic_arn.is_some().then_some(&app.notifier),
-    };
-    let report = engine::audit_account(ports, &app.settings, Utc::now()).await?;
-    if let Some(failure) = report.failure() {
-        // The report still reaches CloudWatch in full before the invocation is marked failed.
-        error!(report = %serde_json::to_string(&report).unwrap_or_default(), "run finished with failures");
-        return Err(failure.into());
-    }
-    Ok(report)
+    let report = engine::audit_account(app.ports(dry_run), &app.settings, Utc::now()).await?;
+    Ok(lambda::conclude(report)?)
 }
 
 #[cfg(test)]

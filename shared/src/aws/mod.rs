@@ -8,6 +8,8 @@ mod sns;
 pub use iam::{decode_policy_document, IamReader, IamWriter};
 pub use sns::{message_body, SnsNotifier, MAX_MESSAGE_BYTES};
 
+use crate::ports::Ports;
+use crate::settings::Settings;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -84,5 +86,42 @@ impl Clients {
     /// The notifier.
     pub fn notifier(&self) -> SnsNotifier {
         SnsNotifier::new(self.sns.clone())
+    }
+}
+
+/// The AWS adapter of every port, built once per process from one set of clients.
+#[derive(Debug, Clone)]
+pub struct Adapters {
+    /// IAM reads.
+    pub reader: IamReader,
+    /// IAM writes.
+    pub writer: IamWriter,
+    /// SNS.
+    pub notifier: SnsNotifier,
+}
+
+impl Adapters {
+    /// Builds the adapters.
+    pub fn new(clients: &Clients) -> Adapters {
+        Adapters {
+            reader: clients.reader(),
+            writer: clients.writer(),
+            notifier: clients.notifier(),
+        }
+    }
+
+    /// The ports of one run: see [`Ports::new`].
+    pub fn ports(
+        &self,
+        settings: &Settings,
+        dry_run: bool,
+    ) -> Ports<'_, IamReader, IamWriter, SnsNotifier> {
+        Ports::new(
+            &self.reader,
+            &self.writer,
+            &self.notifier,
+            settings,
+            dry_run,
+        )
     }
 }

@@ -1,4 +1,4 @@
-//! Structured JSON logs for the Lambdas (CloudWatch), set up once in each `main`.
+//! Structured JSON logs for the Lambdas (CloudWatch), set up once at start.
 
 use tracing_subscriber::filter::{Directive, EnvFilter};
 

@@ -1,4 +1,4 @@
-//! The event path: read live only what a CloudTrail event names, then the engine's common tail.
+//! The event run: read live only what a CloudTrail event names, then the engine's common tail.
 //!
 //! Users named by an event are read live (the credential report can be hours old) and go
 //! through the same `evaluate`, `plan`, guard and `apply` as a whole-account run, with the deny
@@ -6,13 +6,15 @@
 //! version and repair it when one is not canonical. Exemption changes and tampering are
 //! announced whatever else the run found.
 
-use crate::deny_check::{self, Depth};
-use crate::engine::{act, announce, decide, EngineError, Outgoing, Ports};
+use super::announce::{announce, Outgoing};
+use super::deny_policy::{self, Depth};
+use super::{act, decide, EngineError};
+use crate::devices::partition_of;
 use crate::event::{IamEvent, Target};
 use crate::iam_state::IamGroup;
 use crate::notify::Alert;
 use crate::ports::{
-    AwsError, Notifier, PolicyReader, PolicyWriter, RemediationWriter, TargetedReader,
+    AwsError, Notifier, PolicyReader, PolicyWriter, Ports, RemediationWriter, TargetedReader,
 };
 use crate::run_report::RunReport;
 use crate::settings::Settings;
@@ -72,10 +74,14 @@ where
         }
         Target::Root => audit_root(&ports, settings, now, account_id).await?,
         Target::DenyPolicy => {
-            let checked = deny_check::read(ports.reader, &settings.deny_policy_arn).await?;
-            let check =
-                deny_check::keep_canonical(ports.reader, ports.writer, checked, Depth::AllVersions)
-                    .await?;
+            let checked = deny_policy::read(ports.reader, &settings.deny_policy_arn).await?;
+            let check = deny_policy::keep_canonical(
+                ports.reader,
+                ports.writer,
+                checked,
+                Depth::AllVersions,
+            )
+            .await?;
             let mut report = RunReport::empty(account_id, now, ports.writer.is_none());
             report.record_deny_policy(check);
             report
@@ -151,7 +157,11 @@ where
     info!(mfa = state.mfa_enabled, password = ?state.password_present, "root re-read");
     let snapshot = AccountSnapshot {
         account_id: account_id.to_string(),
-        users: vec![UserFacts::root(account_id, state)],
+        users: vec![UserFacts::root(
+            account_id,
+            partition_of(&settings.deny_policy_arn),
+            state,
+        )],
         // Root is never written to: the deny policy is not consulted.
         deny_policy_canonical: true,
         ..AccountSnapshot::default()
@@ -185,7 +195,7 @@ where
             .map(|name| async move { reader.user(name).await.map(|u| (name, u)) })
             .buffered(settings.max_concurrency)
             .collect::<Vec<_>>(),
-        deny_check::read(reader, &settings.deny_policy_arn)
+        deny_policy::read(reader, &settings.deny_policy_arn)
     );
     let deny_policy = deny_policy?;
     // Which groups carry the deny policy matters for users in a group, and for adding anyone
@@ -216,13 +226,13 @@ where
                 },
                 None => {
                     info!(user = %name, "no such user: nothing to enforce");
-                    UserFacts::absent(name, account_id)
+                    UserFacts::absent(name, account_id, partition_of(&settings.deny_policy_arn))
                 }
             })
         })
         .collect::<Result<Vec<_>, AwsError>>()?;
     let deny_policy =
-        deny_check::keep_canonical(reader, ports.writer, deny_policy, Depth::Default).await?;
+        deny_policy::keep_canonical(reader, ports.writer, deny_policy, Depth::Default).await?;
     let snapshot = AccountSnapshot {
         account_id: account_id.to_string(),
         report_generated_at: None,
