@@ -42,6 +42,7 @@ pub mod event;
 pub mod finding;
 pub mod guidance;
 pub mod iam_state;
+pub mod in_memory;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod message;

@@ -1,5 +1,5 @@
-//! Properties of the whole engine over random accounts, run against an in-memory IAM that
-//! applies the engine's writes to its own state:
+//! Properties of the whole engine over random accounts, run against IAM in memory
+//! ([`mfa_enforcer::in_memory`]), which applies the engine's writes to its own state:
 //!
 //! - exempt, compliant and not-applicable users are never written to; only non-compliant
 //!   users get the deny policy or the group; notices are remembered only on users told;
@@ -15,20 +15,14 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use mfa_enforcer::engine::audit_account;
 use mfa_enforcer::evaluate::evaluate;
 use mfa_enforcer::finding::{Outcome, Status};
-use mfa_enforcer::iam_state::{AuthorizationDetails, IamGroup, IamUser, LiveUserState};
-use mfa_enforcer::message::Notification;
+use mfa_enforcer::in_memory::{self, InMemoryIam, InMemorySns, ManagedPolicy, ACCOUNT_ID};
 use mfa_enforcer::plan::{plan, AccountFacts};
 use mfa_enforcer::policy::deny_policy_document;
-use mfa_enforcer::ports::{
-    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, Notifier, PolicyReader,
-    PolicyVersion, PolicyWriter, Ports, RemediationWriter,
-};
-use mfa_enforcer::report::COLUMNS;
+use mfa_enforcer::ports::Ports;
 use mfa_enforcer::settings::{RawSettings, Remediation, Settings};
 use mfa_enforcer::snapshot::{report_users, AccountSnapshot};
 use proptest::prelude::*;
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet};
 
 const DENY: &str = "arn:aws:iam::123456789012:policy/DenyWithoutMFA";
 const GROUP: &str = "MFAEnforced";
@@ -173,252 +167,65 @@ fn settings(account: &Account) -> Settings {
     .unwrap()
 }
 
-/// IAM in memory: serves the account, applies writes to it, records them.
-struct Iam {
-    account: Mutex<Account>,
-    writes: Mutex<Vec<(String, String)>>,
-}
-
-impl Iam {
-    fn report(&self) -> String {
-        let account = self.account.lock().unwrap();
-        let mut csv = COLUMNS.join(",") + "\n";
-        csv.push_str("<root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,N/A,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n");
-        for u in &account.users {
-            let created = (now() - Duration::hours(u.age_hours)).to_rfc3339();
-            csv.push_str(&format!(
-                "{name},arn:aws:iam::123456789012:user/{name},{created},{password},N/A,N/A,N/A,{mfa},false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n",
-                name = u.name,
-                password = u.password,
-                mfa = u.mfa,
-            ));
-        }
-        csv
-    }
-
-    fn details(&self) -> AuthorizationDetails {
-        let account = self.account.lock().unwrap();
-        AuthorizationDetails {
-            users: account
-                .users
-                .iter()
-                .filter(|u| u.in_iam)
-                .map(|u| IamUser {
-                    name: u.name.clone(),
-                    arn: format!("arn:aws:iam::123456789012:user/{}", u.name),
-                    created: Some(now() - Duration::hours(u.age_hours)),
-                    groups: u.groups.clone(),
-                    attached_policy_arns: if u.deny { vec![DENY.into()] } else { vec![] },
-                    tags: u.tags.iter().cloned().collect(),
-                })
-                .collect(),
-            groups: vec![
-                IamGroup {
-                    name: GROUP.into(),
-                    attached_policy_arns: if account.group_has_deny {
-                        vec![DENY.into()]
-                    } else {
-                        vec![]
-                    },
-                },
-                IamGroup {
-                    name: "Developers".into(),
-                    attached_policy_arns: vec![],
-                },
-            ],
-        }
-    }
-
-    fn write(&self, kind: &str, user: &str, apply: impl FnOnce(&mut User)) {
-        self.writes
-            .lock()
-            .unwrap()
-            .push((kind.to_string(), user.to_string()));
-        let mut account = self.account.lock().unwrap();
-        if let Some(u) = account
-            .users
-            .iter_mut()
-            .find(|u| u.name == user && u.in_iam)
-        {
-            apply(u);
-        }
-    }
-
-    fn take_writes(&self) -> Vec<(String, String)> {
-        std::mem::take(&mut *self.writes.lock().unwrap())
-    }
-}
-
-impl AccountReader for Iam {
-    async fn credential_report(
-        &self,
-        _: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<FetchedReport, AwsError> {
-        Ok(FetchedReport {
-            content: self.report().into_bytes(),
-            generated_at: now,
-            generated_by_this_run: true,
-        })
-    }
-    async fn authorization_details(&self) -> Result<AuthorizationDetails, AwsError> {
-        Ok(self.details())
-    }
-    async fn root_password_present(&self) -> Result<Option<bool>, AwsError> {
-        Ok(Some(true))
-    }
-    async fn live_user_state(&self, user: &str) -> Result<LiveUserState, AwsError> {
-        let account = self.account.lock().unwrap();
-        let u = account.users.iter().find(|u| u.name == user && u.in_iam);
-        Ok(LiveUserState {
-            mfa_active: u.is_some_and(|u| u.mfa),
-            password_enabled: u.is_some_and(|u| u.password),
-            exists: u.is_some(),
-        })
-    }
-    async fn assigned_virtual_mfa_devices(&self) -> Result<Vec<(String, String)>, AwsError> {
-        let account = self.account.lock().unwrap();
-        Ok(account
-            .users
-            .iter()
-            .filter(|u| u.in_iam && u.mfa)
-            .map(|u| {
-                (
-                    format!("arn:aws:iam::123456789012:user/{}", u.name),
-                    format!("arn:aws:iam::123456789012:mfa/{}", u.name),
-                )
-            })
-            .collect())
-    }
-    async fn mfa_devices(&self, user: &str) -> Result<Vec<String>, AwsError> {
-        let account = self.account.lock().unwrap();
-        Ok(account
-            .users
-            .iter()
-            .filter(|u| u.name == user && u.in_iam && u.mfa)
-            .map(|u| format!("arn:aws:iam::123456789012:mfa/{}", u.name))
-            .collect())
-    }
-}
-
-impl RemediationWriter for Iam {
-    async fn attach_user_policy(&self, user: &str, policy_arn: &str) -> Result<(), AwsError> {
-        assert_eq!(policy_arn, DENY, "only the deny policy is ever attached");
-        self.write("attach", user, |u| u.deny = true);
-        Ok(())
-    }
-    async fn add_user_to_group(&self, user: &str, group: &str) -> Result<(), AwsError> {
-        assert_eq!(
-            group, GROUP,
-            "users are only ever added to the enforcement group"
-        );
-        self.write("add", user, |u| u.groups.push(group.to_string()));
-        Ok(())
-    }
-    async fn tag_user(&self, user: &str, tags: &[(&'static str, String)]) -> Result<(), AwsError> {
-        for (key, _) in tags {
-            assert!(key.starts_with("mfa-enforcer:notified-"), "{key}");
-        }
-        self.write("tag", user, |u| {
-            for (key, value) in tags {
-                u.tags.retain(|(k, _)| k != key);
-                u.tags.push((key.to_string(), value.clone()));
-            }
-        });
-        Ok(())
-    }
-}
-
-impl PolicyReader for Iam {
-    async fn default_policy_version(&self, arn: &str) -> Result<DefaultPolicyVersion, AwsError> {
-        assert_eq!(arn, DENY);
-        let account = self.account.lock().unwrap();
-        let id = account.default_version.clone();
-        let document = account
+/// IAM in memory holding the account; the credential report generated now, before the users
+/// deleted since were deleted.
+fn iam(account: &Account) -> InMemoryIam {
+    let mut state = in_memory::State::new(ACCOUNT_ID);
+    let mut policy = ManagedPolicy::with_versions(
+        &account
             .policy
             .iter()
-            .find(|(v, _)| *v == id)
-            .unwrap()
-            .1
-            .clone();
-        Ok(DefaultPolicyVersion {
-            id,
-            document,
-            tags: account.policy_tags.clone(),
-        })
-    }
-    async fn policy_versions(&self, _: &str) -> Result<Vec<PolicyVersion>, AwsError> {
-        let account = self.account.lock().unwrap();
-        Ok(account
-            .policy
-            .iter()
-            .map(|(id, _)| PolicyVersion {
-                id: id.clone(),
-                created: None,
-            })
-            .collect())
-    }
-    async fn policy_version_document(&self, _: &str, id: &str) -> Result<String, AwsError> {
-        let account = self.account.lock().unwrap();
-        Ok(account
-            .policy
-            .iter()
-            .find(|(v, _)| v == id)
-            .unwrap()
-            .1
-            .clone())
-    }
-}
-
-impl PolicyWriter for Iam {
-    async fn set_default_policy_version(&self, _: &str, id: &str) -> Result<(), AwsError> {
-        self.writes
-            .lock()
-            .unwrap()
-            .push(("set-default".into(), id.into()));
-        let mut account = self.account.lock().unwrap();
-        assert!(account.policy.iter().any(|(v, _)| v == id));
-        account.default_version = id.to_string();
-        Ok(())
-    }
-    async fn tag_policy(&self, _: &str, tags: &[(&'static str, String)]) -> Result<(), AwsError> {
-        self.writes
-            .lock()
-            .unwrap()
-            .push(("tag-policy".into(), tags[0].0.into()));
-        let mut account = self.account.lock().unwrap();
-        for (key, value) in tags {
-            account.policy_tags.retain(|(k, _)| k != key);
-            account.policy_tags.push((key.to_string(), value.clone()));
-        }
-        Ok(())
-    }
-    async fn delete_policy_version(&self, _: &str, id: &str) -> Result<(), AwsError> {
-        self.writes
-            .lock()
-            .unwrap()
-            .push(("delete-version".into(), id.into()));
-        let mut account = self.account.lock().unwrap();
-        assert_ne!(account.default_version, id, "the default is never deleted");
-        account.policy.retain(|(v, _)| v != id);
-        Ok(())
-    }
-}
-
-struct Sns;
-
-impl Notifier for Sns {
-    async fn publish(&self, _: &str, _: &Notification) -> Result<String, AwsError> {
-        Ok("id".into())
-    }
-}
-
-fn run(iam: &Iam, settings: &Settings) -> mfa_enforcer::run_report::RunReport {
-    let ports = Ports {
-        reader: iam,
-        writer: Some(iam),
-        notifier: Some(&Sns),
+            .map(|(_, d)| d.as_str())
+            .collect::<Vec<_>>(),
+    );
+    policy.default = account.default_version.clone();
+    policy.tags = account.policy_tags.clone();
+    state.policies.insert(DENY.into(), policy);
+    let group_policies = if account.group_has_deny {
+        vec![DENY.to_string()]
+    } else {
+        vec![]
     };
+    state.groups.insert(
+        GROUP.into(),
+        in_memory::Group {
+            policies: group_policies,
+        },
+    );
+    state
+        .groups
+        .insert("Developers".into(), in_memory::Group::default());
+    for u in &account.users {
+        let mut user = in_memory::User {
+            created: now() - Duration::hours(u.age_hours),
+            password: u.password,
+            groups: u.groups.clone(),
+            ..in_memory::User::console()
+        };
+        if u.mfa {
+            user.mfa_devices.push(state.virtual_device(&u.name));
+        }
+        if u.deny {
+            user.policies.push(DENY.into());
+        }
+        for (key, value) in &u.tags {
+            user.tags.insert(key.clone(), value.clone());
+        }
+        state.add_user(&u.name, user);
+    }
+    let iam = InMemoryIam::new(state);
+    iam.generate_report(now());
+    iam.change(|s| {
+        for u in account.users.iter().filter(|u| !u.in_iam) {
+            s.users.remove(&u.name);
+        }
+    });
+    iam
+}
+
+fn run(iam: &InMemoryIam, settings: &Settings) -> mfa_enforcer::run_report::RunReport {
+    let sns = InMemorySns::new();
+    let ports = Ports::new(iam, iam, &sns, settings, false);
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -427,13 +234,55 @@ fn run(iam: &Iam, settings: &Settings) -> mfa_enforcer::run_report::RunReport {
         .unwrap()
 }
 
+/// The writes made since the last call, as (API, subject).
+fn take_writes(iam: &InMemoryIam) -> Vec<(String, String)> {
+    let writes = iam
+        .calls()
+        .into_iter()
+        .filter(|c| c.write)
+        .map(|c| (c.api.to_string(), c.subject))
+        .collect();
+    iam.clear_calls();
+    writes
+}
+
+/// What a run may add to a user: the deny policy, the enforcement group, the notice tags.
+fn only_enforcement_was_added(
+    before: &in_memory::State,
+    after: &in_memory::State,
+) -> Result<(), String> {
+    for (name, a) in &after.users {
+        let Some(b) = before.users.get(name) else {
+            return Err(format!("{name} appeared"));
+        };
+        let added = |x: &[String], y: &[String]| -> BTreeSet<String> {
+            x.iter().filter(|p| !y.contains(p)).cloned().collect()
+        };
+        let policies = added(&a.policies, &b.policies);
+        if policies.iter().any(|p| p != DENY) {
+            return Err(format!("{name} got {policies:?}"));
+        }
+        let groups = added(&a.groups, &b.groups);
+        if groups.iter().any(|g| g != GROUP) {
+            return Err(format!("{name} was added to {groups:?}"));
+        }
+        for (key, value) in a.tags.iter() {
+            if b.tags.get(key) != Some(value) && !key.starts_with("mfa-enforcer:notified-") {
+                return Err(format!("{name} was tagged {key}={value}"));
+            }
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
     fn the_engine_writes_only_where_it_must_and_converges(account in account()) {
         let settings = settings(&account);
-        let iam = Iam { account: Mutex::new(account.clone()), writes: Mutex::new(vec![]) };
+        let iam = iam(&account);
+        let before = iam.state();
 
         let tampered = account.default_version != "v1";
         let first = if tampered {
@@ -445,12 +294,15 @@ proptest! {
             prop_assert!(!check.canonical);
             prop_assert_eq!(held.summary.enforced, 0);
             prop_assert_eq!(
-                iam.take_writes(),
-                vec![("set-default".to_string(), "v1".to_string()), ("delete-version".to_string(), "v2".to_string())]
+                take_writes(&iam),
+                vec![
+                    ("SetDefaultPolicyVersion".to_string(), "v1".to_string()),
+                    ("DeletePolicyVersion".to_string(), "v2".to_string())
+                ]
             );
-            let a = iam.account.lock().unwrap().clone();
-            prop_assert_eq!(a.policy.len(), 1);
-            prop_assert_eq!(a.default_version.as_str(), "v1");
+            let policy = iam.state().policies[DENY].clone();
+            prop_assert_eq!(policy.versions.len(), 1);
+            prop_assert_eq!(policy.default.as_str(), "v1");
             run(&iam, &settings)
         } else {
             run(&iam, &settings)
@@ -458,21 +310,24 @@ proptest! {
         prop_assert!(first.deny_policy.as_ref().unwrap().canonical);
         let status: BTreeMap<&str, Status> =
             first.findings.iter().map(|f| (f.user.as_str(), f.status)).collect();
-        let writes = iam.take_writes();
+        let writes = take_writes(&iam);
+        if let Err(e) = only_enforcement_was_added(&before, &iam.state()) {
+            prop_assert!(false, "{}", e);
+        }
         if first.summary.guard_tripped {
             prop_assert!(writes.is_empty(), "the guard tripped and still: {:?}", writes);
             prop_assert!(first.summary.users_to_enforce > account.limit);
             return Ok(());
         }
         for (kind, user) in &writes {
-            if kind == "tag-policy" {
+            if kind == "TagPolicy" {
                 // Remembering which exemptions the summary listed: only when there are some.
                 prop_assert!(first.summary.exempt > 0, "{:?}", writes);
                 continue;
             }
             let s = status[user.as_str()];
             match kind.as_str() {
-                "attach" | "add" => prop_assert_eq!(s, Status::NonCompliant, "{} {}", kind, user),
+                "AttachUserPolicy" | "AddUserToGroup" => prop_assert_eq!(s, Status::NonCompliant, "{} {}", kind, user),
                 _ => prop_assert!(
                     matches!(s, Status::NonCompliant | Status::Enforced | Status::InGrace),
                     "{} told and tagged as {}", user, s
@@ -482,10 +337,9 @@ proptest! {
         prop_assert!(first.summary.users_to_enforce <= account.limit);
 
         let second = run(&iam, &settings);
-        let remediations: Vec<_> = iam
-            .take_writes()
+        let remediations: Vec<_> = take_writes(&iam)
             .into_iter()
-            .filter(|(kind, _)| kind != "tag")
+            .filter(|(kind, _)| kind != "TagUser")
             .collect();
         prop_assert!(remediations.is_empty(), "second run wrote {:?}", remediations);
         // Nobody is left non-compliant, not even in an enforcement group that no longer
@@ -505,9 +359,10 @@ proptest! {
     #[test]
     fn evaluating_and_planning_twice_gives_the_same_answer(account in account()) {
         let settings = settings(&account);
-        let iam = Iam { account: Mutex::new(account), writes: Mutex::new(vec![]) };
+        let state = iam(&account).state();
+        let report = state.report.clone().unwrap().content;
         let snapshot = || {
-            let mut s = AccountSnapshot::join(report_users(iam.report().as_bytes()).unwrap(), iam.details(), Some(true), Some(now()));
+            let mut s = AccountSnapshot::join(report_users(report.as_bytes()).unwrap(), state.authorization_details(), Some(true), Some(now()));
             s.deny_policy_canonical = true;
             s
         };
