@@ -2,11 +2,16 @@
 //!
 //! - the crate's modules form no import cycle (a module's code, not its comments or its unit
 //!   tests, names only modules below it);
-//! - the modules that say they depend on nothing else of the crate do not.
+//! - the modules that say they depend on nothing else of the crate do not;
+//! - no source file of the workspace is longer than [`MAX_LINES`] (unit tests live in their
+//!   own `tests.rs` and `properties.rs` files; integration tests in `tests/` directories).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// The longest a source file may be: a file longer than this holds more than one job.
+const MAX_LINES: usize = 500;
 
 /// Modules that hold the crate's plain vocabulary and must stay leaves.
 const LEAVES: [&str; 5] = ["devices", "iam_state", "message", "recipient", "tag_keys"];
@@ -23,6 +28,15 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     }
     files.sort();
     files
+}
+
+/// Unit tests (`tests.rs`, `properties.rs`, anything under a `tests` directory), by the path
+/// relative to the crate or the workspace.
+fn is_test(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "tests")
+        || path
+            .file_name()
+            .is_some_and(|f| f == "tests.rs" || f == "properties.rs")
 }
 
 fn src() -> PathBuf {
@@ -92,7 +106,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         let Some(module) = module_of(&path) else {
             continue;
         };
-        if path.file_name().is_some_and(|f| f == "tests.rs") {
+        if is_test(path.strip_prefix(src()).unwrap()) {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
@@ -150,6 +164,38 @@ fn leaves_depend_on_nothing_else_of_the_crate() {
         let named = graph.get(leaf).expect(leaf);
         assert!(named.is_empty(), "{leaf} names {named:?}");
     }
+}
+
+#[test]
+fn no_source_file_is_longer_than_max_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut dirs = vec![
+        root.join("shared/src"),
+        root.join("cli/src"),
+        root.join("bench/src"),
+        root.join("bench/benches"),
+        root.join("bench/examples"),
+    ];
+    for function in std::fs::read_dir(root.join("functions")).unwrap() {
+        dirs.push(function.unwrap().path().join("src"));
+    }
+    let mut checked = 0;
+    let mut long = Vec::new();
+    for dir in dirs.iter().filter(|d| d.is_dir()) {
+        let relative = |p: &PathBuf| p.strip_prefix(&root).unwrap().to_path_buf();
+        for path in rust_files(dir)
+            .into_iter()
+            .filter(|p| !is_test(&relative(p)))
+        {
+            let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+            checked += 1;
+            if lines > MAX_LINES {
+                long.push(format!("{} ({lines} lines)", path.display()));
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} files found");
+    assert!(long.is_empty(), "longer than {MAX_LINES} lines: {long:#?}");
 }
 
 #[test]

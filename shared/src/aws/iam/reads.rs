@@ -1,0 +1,461 @@
+//! The read ports on IAM: the whole account, one user live, root, the deny policy.
+
+use super::decode_policy_document;
+use super::pages::each_page;
+use super::{no_such_entity, to_chrono, IamReader, DETAILS_PAGE_SIZE, NEW_USER_WAITS};
+use crate::aws::credential_report::{self, GenerateAnswer, GetAnswer, RawReport, ReportApi};
+use crate::aws::errors::from_sdk;
+use crate::iam_state::{
+    AuthorizationDetails, IamGroup, IamUser, LiveUser, LiveUserState, RootState,
+};
+use crate::ports::{
+    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, PolicyReader, PolicyVersion,
+    TargetedReader,
+};
+use aws_sdk_iam::types::{
+    AssignmentStatusType, EntityType, PolicyUsageType, ReportStateType, SummaryKeyType,
+};
+use chrono::{DateTime, Duration, Utc};
+use tracing::debug;
+
+impl ReportApi for IamReader {
+    async fn get(&self) -> Result<GetAnswer, AwsError> {
+        match self.client.get_credential_report().send().await {
+            Ok(out) => {
+                let content = out.content.map(|b| b.into_inner()).unwrap_or_default();
+                let generated_at =
+                    out.generated_time
+                        .as_ref()
+                        .and_then(to_chrono)
+                        .ok_or_else(|| AwsError {
+                            operation: "GetCredentialReport",
+                            code: None,
+                            message: "the report has no GeneratedTime".to_string(),
+                            retryable: false,
+                        })?;
+                Ok(GetAnswer::Report(RawReport {
+                    content,
+                    generated_at,
+                }))
+            }
+            Err(err) => match err.as_service_error() {
+                Some(e) if e.is_credential_report_not_present_exception() => {
+                    Ok(GetAnswer::NotPresent)
+                }
+                Some(e) if e.is_credential_report_expired_exception() => Ok(GetAnswer::Expired),
+                Some(e) if e.is_credential_report_not_ready_exception() => {
+                    Ok(GetAnswer::InProgress)
+                }
+                _ => Err(from_sdk("GetCredentialReport", err)),
+            },
+        }
+    }
+
+    async fn generate(&self) -> Result<GenerateAnswer, AwsError> {
+        match self.client.generate_credential_report().send().await {
+            Ok(out) => Ok(match out.state {
+                Some(ReportStateType::Complete) => GenerateAnswer::Complete,
+                Some(ReportStateType::Started) => GenerateAnswer::Started,
+                _ => GenerateAnswer::InProgress,
+            }),
+            Err(err) => match err.as_service_error() {
+                Some(e) if e.is_limit_exceeded_exception() => Ok(GenerateAnswer::LimitExceeded),
+                _ => Err(from_sdk("GenerateCredentialReport", err)),
+            },
+        }
+    }
+}
+
+impl AccountReader for IamReader {
+    async fn credential_report(
+        &self,
+        max_age: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<FetchedReport, AwsError> {
+        credential_report::fetch(self, self.poll, max_age, now).await
+    }
+
+    async fn authorization_details(&self) -> Result<AuthorizationDetails, AwsError> {
+        let pages = self
+            .client
+            .get_account_authorization_details()
+            .filter(EntityType::User)
+            .filter(EntityType::Group)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut details = AuthorizationDetails::default();
+        each_page(pages, |page| {
+            for u in page.user_detail_list.unwrap_or_default() {
+                details.users.push(IamUser {
+                    name: u.user_name.unwrap_or_default(),
+                    arn: u.arn.unwrap_or_default(),
+                    created: u.create_date.as_ref().and_then(to_chrono),
+                    groups: u.group_list.unwrap_or_default(),
+                    attached_policy_arns: u
+                        .attached_managed_policies
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|p| p.policy_arn)
+                        .collect(),
+                    tags: u
+                        .tags
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| (t.key, t.value))
+                        .collect(),
+                });
+            }
+            for g in page.group_detail_list.unwrap_or_default() {
+                details.groups.push(IamGroup {
+                    name: g.group_name.unwrap_or_default(),
+                    attached_policy_arns: g
+                        .attached_managed_policies
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|p| p.policy_arn)
+                        .collect(),
+                });
+            }
+        })
+        .await
+        .map_err(|e| from_sdk("GetAccountAuthorizationDetails", e))?;
+        Ok(details)
+    }
+
+    async fn root_password_present(&self) -> Result<Option<bool>, AwsError> {
+        let out = self
+            .client
+            .get_account_summary()
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetAccountSummary", e))?;
+        Ok(out
+            .summary_map
+            .and_then(|m| m.get(&SummaryKeyType::AccountPasswordPresent).copied())
+            .map(|n| n > 0))
+    }
+
+    async fn live_user_state(&self, user: &str) -> Result<LiveUserState, AwsError> {
+        Ok(self.live_state_and_devices(user).await?.0)
+    }
+
+    async fn assigned_virtual_mfa_devices(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let mut devices = Vec::new();
+        each_page(
+            self.client
+                .list_virtual_mfa_devices()
+                .assignment_status(AssignmentStatusType::Assigned)
+                .max_items(DETAILS_PAGE_SIZE)
+                .into_paginator()
+                .send(),
+            |page| {
+                devices.extend(
+                    page.virtual_mfa_devices
+                        .into_iter()
+                        .filter_map(|d| Some((d.user?.arn, d.serial_number))),
+                );
+            },
+        )
+        .await
+        .map_err(|e| from_sdk("ListVirtualMFADevices", e))?;
+        Ok(devices)
+    }
+
+    async fn mfa_devices(&self, user: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .list_mfa_devices()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| from_sdk("ListMFADevices", e))?;
+        Ok(out
+            .mfa_devices
+            .into_iter()
+            .map(|d| d.serial_number)
+            .collect())
+    }
+}
+
+impl IamReader {
+    /// A user's live state and their MFA devices' serials (ListMFADevices, GetLoginProfile).
+    async fn live_state_and_devices(
+        &self,
+        user: &str,
+    ) -> Result<(LiveUserState, Vec<String>), AwsError> {
+        let devices = match self.client.list_mfa_devices().user_name(user).send().await {
+            Ok(out) => out.mfa_devices,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                let gone = LiveUserState {
+                    mfa_active: false,
+                    password_enabled: false,
+                    exists: false,
+                };
+                return Ok((gone, Vec::new()));
+            }
+            Err(err) => return Err(from_sdk("ListMFADevices", err)),
+        };
+        let password_enabled = match self.client.get_login_profile().user_name(user).send().await {
+            Ok(_) => true,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                false
+            }
+            Err(err) => return Err(from_sdk("GetLoginProfile", err)),
+        };
+        let state = LiveUserState {
+            mfa_active: !devices.is_empty(),
+            password_enabled,
+            exists: true,
+        };
+        Ok((
+            state,
+            devices.into_iter().map(|d| d.serial_number).collect(),
+        ))
+    }
+}
+
+impl TargetedReader for IamReader {
+    async fn user(&self, user: &str) -> Result<Option<LiveUser>, AwsError> {
+        let mut waits = NEW_USER_WAITS.iter();
+        let found = loop {
+            match self.client.get_user().user_name(user).send().await {
+                Ok(out) => break out.user,
+                Err(err) if no_such_entity(&err) => match waits.next() {
+                    Some(wait) => {
+                        debug!(
+                            user,
+                            wait_ms = wait.as_millis() as u64,
+                            "GetUser: no such user yet; waiting"
+                        );
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Ok(None),
+                },
+                Err(err) => return Err(from_sdk("GetUser", err)),
+            }
+        };
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let groups = async {
+            let mut names = Vec::new();
+            each_page(
+                self.client
+                    .list_groups_for_user()
+                    .user_name(user)
+                    .max_items(DETAILS_PAGE_SIZE)
+                    .into_paginator()
+                    .send(),
+                |page| {
+                    names.extend(page.groups.into_iter().map(|g| g.group_name));
+                },
+            )
+            .await
+            .map_err(|e| from_sdk("ListGroupsForUser", e))?;
+            Ok::<_, AwsError>(names)
+        };
+        let policies = async {
+            let mut arns = Vec::new();
+            each_page(
+                self.client
+                    .list_attached_user_policies()
+                    .user_name(user)
+                    .max_items(DETAILS_PAGE_SIZE)
+                    .into_paginator()
+                    .send(),
+                |page| {
+                    arns.extend(
+                        page.attached_policies
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(|p| p.policy_arn),
+                    );
+                },
+            )
+            .await
+            .map_err(|e| from_sdk("ListAttachedUserPolicies", e))?;
+            Ok::<_, AwsError>(arns)
+        };
+        let keys = async {
+            let out = self
+                .client
+                .list_access_keys()
+                .user_name(user)
+                .send()
+                .await
+                .map_err(|e| from_sdk("ListAccessKeys", e))?;
+            let active = out
+                .access_key_metadata
+                .iter()
+                .filter(|k| k.status == Some(aws_sdk_iam::types::StatusType::Active))
+                .count();
+            Ok::<_, AwsError>(u8::try_from(active).unwrap_or(u8::MAX))
+        };
+        let (groups, attached_policy_arns, (state, mfa_devices), active_access_keys) =
+            tokio::try_join!(groups, policies, self.live_state_and_devices(user), keys)?;
+        Ok(Some(LiveUser {
+            iam: IamUser {
+                created: to_chrono(&found.create_date),
+                name: found.user_name,
+                arn: found.arn,
+                groups,
+                attached_policy_arns,
+                tags: found
+                    .tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.key, t.value))
+                    .collect(),
+            },
+            state,
+            mfa_devices,
+            active_access_keys,
+        }))
+    }
+
+    async fn root_state(&self) -> Result<RootState, AwsError> {
+        let out = self
+            .client
+            .get_account_summary()
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetAccountSummary", e))?;
+        let map = out.summary_map.unwrap_or_default();
+        Ok(RootState {
+            mfa_enabled: map
+                .get(&SummaryKeyType::AccountMfaEnabled)
+                .is_some_and(|n| *n > 0),
+            password_present: map
+                .get(&SummaryKeyType::AccountPasswordPresent)
+                .map(|n| *n > 0),
+        })
+    }
+
+    async fn groups_with_policy(&self, policy_arn: &str) -> Result<Vec<String>, AwsError> {
+        let mut groups = Vec::new();
+        each_page(
+            self.client
+                .list_entities_for_policy()
+                .policy_arn(policy_arn)
+                .entity_filter(EntityType::Group)
+                .policy_usage_filter(PolicyUsageType::PermissionsPolicy)
+                .max_items(DETAILS_PAGE_SIZE)
+                .into_paginator()
+                .send(),
+            |page| {
+                groups.extend(
+                    page.policy_groups
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|g| g.group_name),
+                );
+            },
+        )
+        .await
+        .map_err(|e| from_sdk("ListEntitiesForPolicy", e))?;
+        Ok(groups)
+    }
+
+    async fn group_members(&self, group: &str) -> Result<Option<Vec<String>>, AwsError> {
+        let pages = self
+            .client
+            .get_group()
+            .group_name(group)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut members = Vec::new();
+        match each_page(pages, |page| {
+            members.extend(page.users.into_iter().map(|u| u.user_name))
+        })
+        .await
+        {
+            Ok(()) => Ok(Some(members)),
+            Err(err) if no_such_entity(&err) => Ok(None),
+            Err(err) => Err(from_sdk("GetGroup", err)),
+        }
+    }
+}
+
+impl PolicyReader for IamReader {
+    async fn default_policy_version(
+        &self,
+        policy_arn: &str,
+    ) -> Result<DefaultPolicyVersion, AwsError> {
+        // GetPolicy names the default; ListPolicyVersions' flag is not relied on (moto drops
+        // it after a SetDefaultPolicyVersion to the version that already is the default).
+        let policy = self
+            .client
+            .get_policy()
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetPolicy", e))?;
+        let policy = policy
+            .policy
+            .unwrap_or_else(|| aws_sdk_iam::types::Policy::builder().build());
+        let tags = policy
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect();
+        let id = policy.default_version_id.ok_or_else(|| AwsError {
+            operation: "GetPolicy",
+            code: None,
+            message: format!("{policy_arn} has no default version"),
+            retryable: false,
+        })?;
+        let document = self.policy_version_document(policy_arn, &id).await?;
+        Ok(DefaultPolicyVersion { id, document, tags })
+    }
+
+    async fn policy_versions(&self, policy_arn: &str) -> Result<Vec<PolicyVersion>, AwsError> {
+        // IAM keeps at most five versions: one page.
+        let listed = self
+            .client
+            .list_policy_versions()
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| from_sdk("ListPolicyVersions", e))?;
+        Ok(listed
+            .versions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| PolicyVersion {
+                id: v.version_id.unwrap_or_default(),
+                created: v.create_date.as_ref().and_then(to_chrono),
+            })
+            .collect())
+    }
+
+    async fn policy_version_document(
+        &self,
+        policy_arn: &str,
+        version_id: &str,
+    ) -> Result<String, AwsError> {
+        let version = self
+            .client
+            .get_policy_version()
+            .policy_arn(policy_arn)
+            .version_id(version_id)
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetPolicyVersion", e))?;
+        Ok(version
+            .policy_version
+            .and_then(|v| v.document)
+            .map(|d| decode_policy_document(&d))
+            .unwrap_or_default())
+    }
+}
