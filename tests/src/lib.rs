@@ -6,11 +6,13 @@
 //!   moto's final state back.
 //! - [`runtime_api`] is a minimal Lambda Runtime API, to drive a function binary as Lambda does.
 //! - [`binary`] builds (if needed) and locates a workspace binary.
+//! - [`template`] reads infra/template.yaml and what each role grants.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 pub mod cfn;
 pub mod fault_proxy;
 pub mod runtime_api;
+pub mod template;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_iam::config::Credentials;

@@ -8,53 +8,13 @@ use mfa_enforcer::permissions;
 use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::settings::{RawSettings, Settings, VARIABLES};
 use mfa_enforcer::tag_keys::{EXEMPT_DIGEST_TAG, NOTIFIED_AT_TAG, NOTIFIED_STATUS_TAG};
+use mfa_enforcer_tests::template::{self, granted, list, resource, statements};
 use mfa_enforcer_tests::workspace_root;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn template() -> Value {
-    let text = std::fs::read_to_string(workspace_root().join("infra/template.yaml")).unwrap();
-    serde_yaml::from_str(&text).unwrap()
-}
-
-fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
-    let r = &t["Resources"][name];
-    assert!(r.is_object(), "no resource {name}");
-    r
-}
-
-/// Every statement of a role's inline policies; a statement under `Fn::If` counts (its
-/// condition may hold in some deployment).
-fn statements(t: &Value, role: &str) -> Vec<Value> {
-    resource(t, role)["Properties"]["Policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
-        .map(|s| match s.get("Fn::If") {
-            Some(branches) => branches[1].clone(),
-            None => s,
-        })
-        .collect()
-}
-
-fn list(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(items) => items
-            .iter()
-            .map(|i| i.as_str().unwrap().to_string())
-            .collect(),
-        other => panic!("expected a string or a list, got {other}"),
-    }
-}
-
-fn granted(t: &Value, role: &str) -> BTreeSet<String> {
-    statements(t, role)
-        .iter()
-        .inspect(|s| assert_eq!(s["Effect"], "Allow", "{s}"))
-        .flat_map(|s| list(&s["Action"]))
-        .collect()
+    template::load()
 }
 
 fn statement_for<'a>(statements: &'a [Value], action: &str) -> Vec<&'a Value> {
