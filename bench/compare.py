@@ -3,21 +3,19 @@
 
     compare.py [--users 1000,5000] [--rss-users 10000] [--core FILE] [--out BENCHMARKS.md]
 
-For each N: Cloud Custodian (../shared/peers/run_c7n.sh, its defaults) and `mfa-enforcer audit
---enforce` (bench/e2e_enforcer.py) on identical fresh accounts seeded by ../shared/peers/seed.py,
-each run twice (the second meets the enforced account). Then one mfa-enforcer run at --rss-users
+For each N: Cloud Custodian (bench/cloud_custodian.py, its defaults) and `mfa-enforcer audit
+--enforce` (bench/e2e_enforcer.py) on identical fresh accounts seeded by bench/account.py, each
+run twice (the second meets the enforced account). Then one mfa-enforcer run at --rss-users
 for peak memory, the cold start of the scheduled-audit bootstrap (process start to its first
 Runtime API request, against a stub) beside the import time of Cloud Custodian's Lambda handler,
 and the sizes of the arm64 zips when `make build` made them. Ratios are computed here, from
 numbers measured in this same invocation. --core adds the criterion results (bench/core.txt).
 """
-import argparse, datetime, json, os, platform, socket, statistics, subprocess, sys, threading, time
+import argparse, datetime, json, os, platform, statistics, subprocess, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.environ.get("PEERS_DIR", os.path.join(ROOT, "..", "shared", "peers"))
-VENV = os.environ.get("MFA_VENV", os.path.join(ROOT, ".venv"))
-PEERS_VENV = os.environ.get("PEERS_VENV", os.path.expanduser("~/.cache/mfa-peers-venv"))
+from harness import PY, ROOT, reads, writes
+from cloud_custodian import BENCH_VENV
 
 
 def log(message):
@@ -27,15 +25,6 @@ def log(message):
 def json_lines(argv):
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
-def reads(by_action):
-    return sum(v for k, v in by_action.items()
-               if k.split(":")[1].startswith(("Get", "List", "Generate")))
-
-
-def writes(by_action):
-    return sum(by_action.values()) - reads(by_action)
 
 
 def cold_start_ours(trials=15):
@@ -75,7 +64,7 @@ def cold_start_ours(trials=15):
 
 
 def import_time_c7n(trials=7):
-    python = os.path.join(PEERS_VENV, "bin", "python3")
+    python = os.path.join(BENCH_VENV, "bin", "python3")
     times = []
     for _ in range(trials):
         start = time.perf_counter()
@@ -117,14 +106,14 @@ def main():
     rows = {}
     for n in sizes:
         log(f"Cloud Custodian, {n} users, two runs")
-        c7n = json_lines(["bash", os.path.join(PEERS, "run_c7n.sh"), str(n), "10", "2"])
+        c7n = json_lines([PY, os.path.join(ROOT, "bench", "cloud_custodian.py"), str(n), "2"])
         log(f"mfa-enforcer, {n} users, two runs")
-        ours = json_lines([os.path.join(VENV, "bin", "python3"), os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(n), "2"])
+        ours = json_lines([PY, os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(n), "2"])
         rows[n] = (c7n, ours)
     big = None
     if a.rss_users:
         log(f"mfa-enforcer, {a.rss_users} users, one run (memory)")
-        big = json_lines([os.path.join(VENV, "bin", "python3"), os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(a.rss_users), "1"])[0]
+        big = json_lines([PY, os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(a.rss_users), "1"])[0]
     log("cold start")
     ours_cold = cold_start_ours()
     c7n_import = import_time_c7n()
@@ -135,11 +124,12 @@ def main():
           f"Machine: {machine()}. Shared and noisy: compare ratios measured side by side in one",
           "invocation, not absolute numbers across runs.\n",
           "## Method\n",
-          "Each tool gets its own fresh moto server (moto 5.2.5) behind the peers' request-counting",
-          "proxy, seeded with the same deterministic account (`../shared/peers/seed.py`: ~55% console",
-          "users, ~40% of them with MFA, ~30% in the MFAEnforced group, ~5% exempt). Cloud Custodian",
-          "runs `../shared/peers/c7n-policy.yml.tmpl` (the same job: console users without MFA or",
-          "outside the group get the deny policy, one SNS notice) with its defaults; mfa-enforcer runs",
+          "Each tool gets its own fresh moto server (moto 5.2.5) behind a request-counting proxy",
+          "(`bench/countproxy.py`), seeded with the same deterministic account (`bench/account.py`: 55%",
+          "console users, 40% of them with MFA, 30% of all in the MFAEnforced group, 5% exempt). Cloud",
+          "Custodian 0.9.53 (its own pinned venv) runs `bench/c7n/policy.yml` (the same job: console",
+          "users without MFA or outside the group get the deny policy, one SNS notice) with its",
+          "defaults; mfa-enforcer runs",
           "`audit --enforce` (release build) with `ENFORCEMENT_GROUP=MFAEnforced`, the guard lifted",
           "and a topic, so it also sends one notice per user and remembers it with a tag. Each tool",
           "runs twice: the second run meets the account the first one enforced. Wall time and peak",

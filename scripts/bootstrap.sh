@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# bootstrap.sh [infra]: makes one of the project's Python venvs with pinned versions and prints
-# its path. Idempotent: does nothing when the venv matches the pins.
+# bootstrap.sh [infra|bench]: makes one of the project's Python venvs with pinned versions and
+# prints its path. Idempotent: does nothing when the venv matches the pins.
 #   (no argument)  .venv: moto server, boto3, cargo-lambda, zig      (MFA_VENV overrides)
 #   infra          .venv-infra: cfn-lint, checkov, aws-sam-translator, the IAM policy
 #                  evaluator and linter (principalmapper, parliament)  (MFA_INFRA_VENV overrides)
+#   bench          .venv-bench: Cloud Custodian, for `make bench`     (MFA_BENCH_VENV overrides)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case "${1:-}" in
   "") VENV=${MFA_VENV:-$ROOT/.venv}; SUFFIX=""; PROBE=moto_server; WHAT="moto server, boto3, cargo-lambda, zig" ;;
   infra) VENV=${MFA_INFRA_VENV:-$ROOT/.venv-infra}; SUFFIX="-infra"; PROBE=checkov; WHAT="cfn-lint, checkov, aws-sam-translator, principalmapper, parliament" ;;
-  *) echo "bootstrap: unknown venv ${1}; expected nothing or infra" >&2; exit 2 ;;
+  bench) VENV=${MFA_BENCH_VENV:-$ROOT/.venv-bench}; SUFFIX="-bench"; PROBE=custodian; WHAT="Cloud Custodian" ;;
+  *) echo "bootstrap: unknown venv ${1}; expected nothing, infra or bench" >&2; exit 2 ;;
 esac
 REQUIREMENTS="$ROOT/scripts/requirements$SUFFIX.txt"
 CONSTRAINTS="$ROOT/scripts/constraints$SUFFIX.txt"

@@ -223,7 +223,7 @@ impl Request {
             .map(|(_, v)| v.trim().to_string())
     }
 
-    /// `service:Action`, as the counting proxy of ../shared/peers names it.
+    /// `service:Action`, as bench/countproxy.py names it.
     fn action(&self) -> String {
         let service = self
             .header("Authorization")

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""A reverse proxy that counts AWS API calls on their way to a local emulator. Stdlib only.
+
+    countproxy.py --port P --upstream U [--delay-ms D]
+
+Forwards every request to 127.0.0.1:U and counts it as `service:Action`: the service is the
+SigV4 credential scope's (`.../us-east-1/iam/aws4_request`), the action the JSON protocol's
+`X-Amz-Target` or the query protocol's `Action` field (in the body or the URL). --delay-ms holds
+each request that long first, as a real endpoint's latency would. Two paths are answered
+here, never forwarded: GET /_counts (the counts, as JSON) and POST /_reset (zeroes them).
+"""
+import argparse
+import http.client
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Hop-by-hop headers, and the length we set ourselves.
+NOT_FORWARDED = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+                 "transfer-encoding", "upgrade", "content-length", "host"}
+SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+def action_of(headers, path, body):
+    scope = SCOPE.search(headers.get("Authorization", ""))
+    service = scope.group(1) if scope else "unsigned"
+    target = headers.get("X-Amz-Target")
+    if target:
+        return f"{service}:{target.split('.')[-1]}"
+    fields = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    if body and "json" not in headers.get("Content-Type", ""):
+        fields.update(urllib.parse.parse_qs(body.decode("utf-8", "replace")))
+    name = fields.get("Action", ["?"])[0]
+    return f"{service}:{name}"
+
+
+def serve(port, upstream, delay_s):
+    counts, lock, local = Counter(), threading.Lock(), threading.local()
+
+    class Proxy(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def reply(self, status, body, content_type="application/json"):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def forward(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.path == "/_counts":
+                with lock:
+                    return self.reply(200, json.dumps(dict(counts)).encode())
+            if self.path == "/_reset":
+                with lock:
+                    counts.clear()
+                return self.reply(200, b"{}")
+            with lock:
+                counts[action_of(self.headers, self.path, body)] += 1
+            if delay_s:
+                time.sleep(delay_s)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in NOT_FORWARDED}
+            headers["Host"] = f"127.0.0.1:{upstream}"
+            for attempt in (1, 2):
+                if getattr(local, "conn", None) is None:
+                    local.conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=300)
+                try:
+                    local.conn.request(self.command, self.path, body=body, headers=headers)
+                    answer = local.conn.getresponse()
+                    data = answer.read()
+                    break
+                except (http.client.HTTPException, OSError):
+                    local.conn.close()
+                    local.conn = None
+                    if attempt == 2:
+                        return self.reply(502, b"upstream unreachable", "text/plain")
+            self.send_response(answer.status)
+            for key, value in answer.getheaders():
+                if key.lower() not in NOT_FORWARDED:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
+
+    ThreadingHTTPServer(("127.0.0.1", port), Proxy).serve_forever()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--upstream", type=int, required=True)
+    ap.add_argument("--delay-ms", type=float, default=0)
+    a = ap.parse_args()
+    serve(a.port, a.upstream, a.delay_ms / 1000)
+
+
+if __name__ == "__main__":
+    main()
