@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Packages mfa-enforcer for a service-managed StackSet (see README, "Roll out to an organization").
+"""Packages mfa-enforcer for a service-managed StackSet (see docs/deploy.md, "Roll out to an organization").
 
 Service-managed StackSets cannot run the AWS::Serverless transform, so this script:
   1. points each function's CodeUri at its zip in S3 (built by `make build`: target/lambda/NAME/bootstrap.zip);

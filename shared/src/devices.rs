@@ -13,32 +13,18 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What kind of MFA device a serial number names.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum MfaDeviceType {
-    /// An authenticator app (`arn:...:mfa/NAME`).
-    Virtual,
-    /// A passkey or FIDO security key (`arn:...:u2f/...`): console sign-in only.
-    PasskeyOrSecurityKey,
-    /// A hardware TOTP token (its printed serial).
-    HardwareTotp,
-    /// A form AWS does not document.
-    Unknown,
+vocabulary! {
+    /// What kind of MFA device a serial number names.
+    pub enum MfaDeviceType {
+        /// An authenticator app (`arn:...:mfa/NAME`).
+        Virtual,
+        /// A passkey or FIDO security key (`arn:...:u2f/...`): console sign-in only.
+        PasskeyOrSecurityKey,
+        /// A hardware TOTP token (its printed serial).
+        HardwareTotp,
+        /// A form AWS does not document.
+        Unknown,
+    }
 }
 
 impl MfaDeviceType {

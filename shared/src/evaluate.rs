@@ -1,6 +1,6 @@
 //! evaluate(&snapshot, &settings, now) -> findings: one status per user. Pure.
 //!
-//! The order of the rules is the documented one (README, "How a status is decided"):
+//! The order of the rules is the documented one (docs/report.md, "How a status is decided"):
 //! root first, then no password, exemption, grace, MFA.
 
 use crate::finding::{Finding, FindingFacts, Reason, Status};

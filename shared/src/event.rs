@@ -138,39 +138,19 @@ pub struct Context {
     pub enforcement_group: Option<String>,
 }
 
-/// Why an event needs no work.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum IgnoreReason {
-    /// The call failed (`errorCode` present): nothing changed.
-    CallFailed,
-    /// The call was made in another account.
-    OtherAccount,
-    /// The enforcer's own role made the call.
-    OwnCall,
-    /// An event name the enforcer does not handle.
-    UnhandledEvent,
-    /// A policy other than the deny policy was detached or changed.
-    OtherPolicy,
-}
-
-impl IgnoreReason {
-    /// The snake_case name used in logs and responses (serde's and strum's).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// Why an event needs no work.
+    pub enum IgnoreReason {
+        /// The call failed (`errorCode` present): nothing changed.
+        CallFailed,
+        /// The call was made in another account.
+        OtherAccount,
+        /// The enforcer's own role made the call.
+        OwnCall,
+        /// An event name the enforcer does not handle.
+        UnhandledEvent,
+        /// A policy other than the deny policy was detached or changed.
+        OtherPolicy,
     }
 }
 

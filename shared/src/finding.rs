@@ -1,170 +1,82 @@
 //! The vocabulary: finding, status, reason, action, outcome, as they appear in JSON and logs.
 //!
-//! Every word here is the word the README, the notifications and the JSON report use; the
+//! Every word here is the word the documentation, the notifications and the JSON report use; the
 //! serde names are the contract other tools rely on.
 
 use serde::{Deserialize, Serialize};
 
-/// The one status every user in the credential report gets; reports list them in this order
-/// (`Status::iter()`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Status {
-    /// No console password: MFA enforcement does not apply (API-only user, root without password).
-    NotApplicable,
-    /// Tagged exempt (and the exemption has not expired).
-    Exempt,
-    /// Console user without MFA, still inside the grace period after creation.
-    InGrace,
-    /// Console user with MFA, in the enforcement group or under the deny policy.
-    Compliant,
-    /// Console user without MFA, contained by the deny policy: they can only enroll MFA.
-    Enforced,
-    /// Any other console user: `reasons` say why.
-    NonCompliant,
-}
-
-impl Status {
-    /// The snake_case name used in JSON, tables and notifications (serde's and strum's).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// The one status every user in the credential report gets; reports list them in this order
+    /// (`Status::iter()`).
+    pub enum Status {
+        /// No console password: MFA enforcement does not apply (API-only user, root without password).
+        NotApplicable,
+        /// Tagged exempt (and the exemption has not expired).
+        Exempt,
+        /// Console user without MFA, still inside the grace period after creation.
+        InGrace,
+        /// Console user with MFA, in the enforcement group or under the deny policy.
+        Compliant,
+        /// Console user without MFA, contained by the deny policy: they can only enroll MFA.
+        Enforced,
+        /// Any other console user: `reasons` say why.
+        NonCompliant,
     }
 }
 
-/// Why a user has their status (mostly: why they are non-compliant).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Reason {
-    /// A console password and no active MFA device.
-    NoMfa,
-    /// Not a member of the configured enforcement group.
-    OutsideEnforcementGroup,
-    /// MFA is active but nothing (group or deny policy) would catch its removal; only used when
-    /// no enforcement group is configured.
-    DenyPolicyMissing,
-    /// The root user has no MFA. It can only be reported, never remediated.
-    RootNoMfa,
-    /// The exemption tag carries an `exempt-until` date that has passed.
-    ExemptionExpired,
-    /// The `exempt-until` tag is not a date; the exemption is void until it is fixed.
-    ExemptionUntilInvalid,
-    /// The user is in the credential report but no longer in IAM.
-    UserDeleted,
-    /// The root user's password state is unknown; treated as having one.
-    RootPasswordUnknown,
-    /// The deny policy attached to the user is not a canonical document, so it holds nobody:
-    /// the user would otherwise be `enforced`.
-    DenyPolicyNotCanonical,
-}
-
-impl Reason {
-    /// The snake_case name used in JSON, tables and notifications (serde's and strum's).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// Why a user has their status (mostly: why they are non-compliant).
+    pub enum Reason {
+        /// A console password and no active MFA device.
+        NoMfa,
+        /// Not a member of the configured enforcement group.
+        OutsideEnforcementGroup,
+        /// MFA is active but nothing (group or deny policy) would catch its removal; only used when
+        /// no enforcement group is configured.
+        DenyPolicyMissing,
+        /// The root user has no MFA. It can only be reported, never remediated.
+        RootNoMfa,
+        /// The exemption tag carries an `exempt-until` date that has passed.
+        ExemptionExpired,
+        /// The `exempt-until` tag is not a date; the exemption is void until it is fixed.
+        ExemptionUntilInvalid,
+        /// The user is in the credential report but no longer in IAM.
+        UserDeleted,
+        /// The root user's password state is unknown; treated as having one.
+        RootPasswordUnknown,
+        /// The deny policy attached to the user is not a canonical document, so it holds nobody:
+        /// the user would otherwise be `enforced`.
+        DenyPolicyNotCanonical,
     }
 }
 
-/// A remediation the enforcer can make.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ActionKind {
-    /// Attach the deny-without-MFA policy to the user (`iam:AttachUserPolicy`).
-    AttachDenyPolicy,
-    /// Add the user to the enforcement group (`iam:AddUserToGroup`).
-    AddToEnforcementGroup,
-}
-
-impl ActionKind {
-    /// The snake_case name used in JSON, tables and notifications (serde's and strum's).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// A remediation the enforcer can make.
+    pub enum ActionKind {
+        /// Attach the deny-without-MFA policy to the user (`iam:AttachUserPolicy`).
+        AttachDenyPolicy,
+        /// Add the user to the enforcement group (`iam:AddUserToGroup`).
+        AddToEnforcementGroup,
     }
 }
 
-/// What became of an action.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Outcome {
-    /// Written in this run.
-    Applied,
-    /// Already true before this run; nothing written.
-    AlreadyInPlace,
-    /// Would be written; this is a dry run.
-    Planned,
-    /// The write failed; `error` says why.
-    Failed,
-    /// Not attempted; `detail` says why (guard tripped, user changed since the report).
-    Skipped,
+vocabulary! {
+    /// What became of an action.
+    pub enum Outcome {
+        /// Written in this run.
+        Applied,
+        /// Already true before this run; nothing written.
+        AlreadyInPlace,
+        /// Would be written; this is a dry run.
+        Planned,
+        /// The write failed; `error` says why.
+        Failed,
+        /// Not attempted; `detail` says why (guard tripped, user changed since the report).
+        Skipped,
+    }
 }
 
 impl Outcome {
-    /// The snake_case name used in JSON, tables and notifications (serde's and strum's).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// Whether the action's effect holds after the run.
     pub fn holds(self) -> bool {
         matches!(self, Outcome::Applied | Outcome::AlreadyInPlace)

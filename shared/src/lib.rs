@@ -1,38 +1,62 @@
 //! mfa-enforcer's engine: keeps every console IAM user of an AWS account behind MFA.
 //!
-//! Both Lambdas and the CLI are thin shells around this crate.
+//! Both Lambdas and the CLI are thin shells around this crate. ARCHITECTURE.md, at the root of
+//! the repository, has the whole layout, the way a run goes from its trigger to the last
+//! notification, and the rules a change must keep.
 //!
 //! # Layout
 //!
-//! Data flows trigger -> gather -> decide -> act:
+//! The vocabulary and what IAM says, plain data:
+//! [`finding`] (status, reason, action, outcome), [`devices`], [`iam_state`], [`tag_keys`],
+//! [`recipient`], [`message`], [`settings`].
 //!
-//! - [`report`]: the credential report CSV -> typed rows (root row, `N/A`, `not_supported`...);
-//!   its `plain` reader splits quote-free lines a word at a time, the `csv` crate reads the rest.
-//! - [`snapshot`]: [`snapshot::AccountSnapshot`], users joined with groups, policies and tags;
-//!   [`snapshot::report_users`] keeps the few facts per user a run needs, straight from the CSV.
-//! - [`evaluate`]: `evaluate(&snapshot, &settings, now) -> findings` (pure).
-//! - [`event`]: CloudTrail IAM events -> whom to look at again (pure).
-//! - [`plan`]: findings -> actions, and the blast-radius guard (pure).
-//! - [`finding`]: the vocabulary (status, reason, action, outcome) as JSON spells it.
-//! - [`devices`]: MFA devices by kind (virtual, passkey or security key, hardware TOTP) and
-//!   access keys (pure).
-//! - [`policy`]: the deny-without-MFA policy document, the one source of truth, every released
-//!   document, and (`policy::restore`) how a changed deny policy is repaired without writing one.
-//! - [`deny_check`]: the deny policy read before any run relies on it, and repaired.
-//! - [`scp`]: the service control policy that prevents tampering up front.
-//! - [`notices`]: who is told about their own status, and when reminded (pure).
-//! - [`guidance`]: what a user is told to do, with their real devices and keys (pure).
-//! - [`notify`]: notification rendering (pure).
-//! - [`run_report`]: the JSON report of a run and its verdict.
-//! - [`settings`]: settings from the environment or flags, validated once.
-//! - [`permissions`]: the IAM permission each read and action needs.
-//! - [`ports`]: the traits the engine needs, in our own types.
-//! - [`aws`]: the only module that touches aws-sdk-*.
-//! - [`lambda_logs`]: JSON logs for the Lambdas.
-//! - [`engine`]: the one orchestration path (whole account), and the tail every run shares.
-//! - [`event_run`]: the event path: read live what an event names, then the same tail.
+//! The decision core, pure (values in, values out; no SDK type, no environment, no clock):
+//! [`report`] (the credential report parsed), [`snapshot`] (joined with IAM), [`evaluate`]
+//! (one finding per user), [`plan`] (actions and the guard), [`notices`] (who is told, when),
+//! [`guidance`] (what a user is told to do), [`event`] (a CloudTrail event, and whom it names),
+//! [`policy`] (the deny policy and how it is restored), [`scp`], [`notify`] (rendering),
+//! [`run_report`], [`permissions`].
 //!
-//! The pure modules take values and return values: no SDK types, no environment, no clock.
+//! The orchestration and its boundary: [`ports`] (the traits), [`engine`] (one file per step,
+//! both triggers), [`aws`] (the ports on the AWS SDK), [`in_memory`] (the ports in memory, for
+//! tests), and `lambda` (the functions' start-up and errors; feature `lambda`).
+
+/// Declares an enum of the vocabulary: the words of the JSON report, notifications, tags and
+/// logs. Every variant's name comes from one derive, in serde's snake_case and strum's alike
+/// (`Display`, `FromStr`, `&'static str`, iteration in declaration order), and `as_str` gives
+/// it; `shared/tests/vocabulary.rs` round-trips every variant. Defined before the modules, so
+/// that each of them can use it without an import.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            serde::Serialize,
+            serde::Deserialize,
+            strum::IntoStaticStr,
+            strum::Display,
+            strum::EnumString,
+            strum::EnumIter,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        $vis enum $name { $($body)* }
+
+        impl $name {
+            /// The snake_case name used in JSON, tables, tags and notifications.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+    };
+}
 
 pub mod aws;
 pub mod devices;

@@ -1,6 +1,6 @@
 //! RunReport: the JSON result of a run (findings, summary, notifications) and its verdict.
 //!
-//! The field names are a contract (README, "JSON report"); the CLI, both Lambdas and the
+//! The field names are a contract (docs/report.md, "The JSON report"); the CLI, both Lambdas and the
 //! notifications all speak it.
 
 use crate::event::IamEvent;
@@ -112,33 +112,13 @@ pub struct PolicyAction {
     pub document: Option<String>,
 }
 
-/// The kinds of [`PolicyAction`].
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum PolicyActionKind {
-    /// `SetDefaultPolicyVersion` to a canonical version.
-    SetDefaultVersion,
-    /// `DeletePolicyVersion` of a non-canonical version.
-    DeleteVersion,
-}
-
-impl PolicyActionKind {
-    /// The snake_case name used in JSON and notifications (serde's and strum's).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// The kinds of [`PolicyAction`].
+    pub enum PolicyActionKind {
+        /// `SetDefaultPolicyVersion` to a canonical version.
+        SetDefaultVersion,
+        /// `DeletePolicyVersion` of a non-canonical version.
+        DeleteVersion,
     }
 }
 

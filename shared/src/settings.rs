@@ -5,7 +5,7 @@
 //! place a value is checked, so the Lambda and the CLI cannot disagree about what is valid.
 
 use chrono::Duration;
-use strum::IntoEnumIterator;
+use strum::{Display, EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 use thiserror::Error;
 
 /// Default `EXEMPT_TAG_KEY`.
@@ -25,17 +25,7 @@ pub const DEFAULT_RECIPIENT_TAG_KEY: &str = "email";
 pub const DEFAULT_REMIND_AFTER_HOURS: i64 = 24;
 
 /// What a non-compliant user gets. Its names are `REMEDIATION`'s values.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, Display, EnumString, EnumIter)]
 #[strum(serialize_all = "kebab-case", ascii_case_insensitive)]
 pub enum Remediation {
     /// `attach-policy` (default): the deny policy is attached to the user.

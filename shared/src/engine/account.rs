@@ -71,15 +71,7 @@ where
     report.record_deny_policy(deny_policy);
     report.exemptions_changed = digest_found != Some(exempt_digest(&report.findings))
         && !(digest_found.is_none() && report.summary.exempt == 0);
-    announce(
-        ports.writer,
-        ports.notifier,
-        settings,
-        now,
-        &mut report,
-        Vec::new(),
-    )
-    .await;
+    announce(&ports, settings, now, &mut report, Vec::new()).await;
     Ok(report)
 }
 

@@ -7,7 +7,7 @@ use crate::finding::{Outcome, Status};
 use crate::message::Notification;
 use crate::notices::{exempt_digest, memory_tags, plan_notices, Notice, NoticeKind};
 use crate::notify::{self, Alert};
-use crate::ports::{AwsError, Notifier, PolicyWriter, RemediationWriter};
+use crate::ports::{AwsError, Notifier, PolicyWriter, Ports, RemediationWriter};
 use crate::run_report::{NotificationRecord, RunReport};
 use crate::settings::Settings;
 use crate::tag_keys::EXEMPT_DIGEST_TAG;
@@ -124,15 +124,15 @@ fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
 /// then remembered on the user's tags, and the exemptions a summary listed on the deny
 /// policy's. Every message and memory write is recorded in the report; a failure fails the
 /// run but never undoes an enforcement.
-pub async fn announce<W: RemediationWriter + PolicyWriter, N: Notifier>(
-    writer: Option<&W>,
-    notifier: Option<&N>,
+pub async fn announce<R, W: RemediationWriter + PolicyWriter, N: Notifier>(
+    ports: &Ports<'_, R, W, N>,
     settings: &Settings,
     now: DateTime<Utc>,
     report: &mut RunReport,
     extra: Vec<Outgoing>,
 ) {
-    if let (Some(notifier), Some(topic)) = (notifier, settings.topic_arn.as_deref()) {
+    let writer = ports.writer;
+    if let (Some(notifier), Some(topic)) = (ports.notifier, settings.topic_arn.as_deref()) {
         let (pending, mut remember) = messages(report, extra, writer.is_some(), settings, now);
         remember.extend(publish(notifier, topic, pending, report, settings).await);
         if let Some(writer) = writer {

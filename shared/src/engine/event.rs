@@ -89,15 +89,7 @@ where
     };
     report.event = Some(event.clone());
     let alerts = event_alerts(&report, event, target, settings);
-    announce(
-        ports.writer,
-        ports.notifier,
-        settings,
-        now,
-        &mut report,
-        alerts,
-    )
-    .await;
+    announce(&ports, settings, now, &mut report, alerts).await;
     Ok(report)
 }
 

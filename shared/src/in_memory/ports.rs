@@ -1,7 +1,7 @@
 //! Every port of [`crate::ports`] on [`InMemoryIam`], each call named by the IAM API the AWS
 //! adapter makes for it.
 
-use super::{InMemoryIam, Report, State};
+use super::{InMemoryIam, Report, State, Version};
 use crate::iam_state::{AuthorizationDetails, LiveUser, LiveUserState, RootState};
 use crate::ports::{
     AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, PolicyReader, PolicyVersion,
@@ -120,14 +120,7 @@ impl PolicyReader for InMemoryIam {
             .policies
             .get(policy_arn)
             .ok_or_else(|| super::error("ListPolicyVersions", NO_SUCH_ENTITY))?;
-        Ok(policy
-            .versions
-            .iter()
-            .map(|v| PolicyVersion {
-                id: v.id.clone(),
-                created: None,
-            })
-            .collect())
+        Ok(policy.versions.iter().map(Version::listed).collect())
     }
 
     async fn policy_version_document(

@@ -97,6 +97,16 @@ pub struct Version {
     pub document: String,
 }
 
+impl Version {
+    /// The version as ListPolicyVersions lists it (the in-memory IAM keeps no creation time).
+    pub fn listed(&self) -> crate::ports::PolicyVersion {
+        crate::ports::PolicyVersion {
+            id: self.id.clone(),
+            created: None,
+        }
+    }
+}
+
 /// A customer-managed policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ManagedPolicy {

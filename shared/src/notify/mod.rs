@@ -4,9 +4,9 @@
 //! person reads in a mail client, and a JSON form for machines; subscribers route on the
 //! attributes with SNS filter policies.
 //!
-//! - [`summary`]: the run summary, and when one is due;
-//! - [`alert`]: what a run announces whatever else it found (tampering, exemptions, failures);
-//! - [`user_notice`]: a user's notice about their own status.
+//! - `summary`: the run summary, and when one is due;
+//! - `alert`: what a run announces whatever else it found (tampering, exemptions, failures);
+//! - `user_notice`: a user's notice about their own status.
 
 mod alert;
 mod summary;

@@ -2,20 +2,10 @@
 //! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html>), and
 //! the ones the engine reads.
 
-use strum::VariantNames;
+use strum::{EnumCount, EnumIter, IntoStaticStr, VariantNames};
 
 /// A documented column.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-    strum::EnumCount,
-    strum::VariantNames,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumIter, EnumCount, VariantNames)]
 #[strum(serialize_all = "snake_case")]
 #[allow(missing_docs)] // each variant is the column of the same name
 pub enum Column {

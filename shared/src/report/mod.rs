@@ -163,7 +163,7 @@ pub fn parse(content: &[u8]) -> Result<Vec<ReportRow>, ReportError> {
 ///
 /// Two readers give the same rows. AWS writes no quotes (IAM names cannot hold one, and a
 /// comma in a name is the only reason to quote), so lines are split on commas directly, a
-/// word at a time ([`plain`]): this is most of the speed of a 100,000-user report. From the
+/// word at a time (`plain`): this is most of the speed of a 100,000-user report. From the
 /// first line with a quote, a `\r` inside it or bytes that are not UTF-8, the `csv` crate
 /// reads the rest. A property test holds the two to the same answers.
 pub fn parse_each(content: &[u8], mut visit: impl FnMut(ReportRow)) -> Result<(), ReportError> {

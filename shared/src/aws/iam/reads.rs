@@ -1,7 +1,7 @@
 //! The read ports on IAM: the whole account, one user live, root, the deny policy.
 
 use super::decode_policy_document;
-use super::pages::each_page;
+use super::pages::{collect_pages, each_page};
 use super::{no_such_entity, to_chrono, IamReader, DETAILS_PAGE_SIZE, NEW_USER_WAITS};
 use crate::aws::credential_report::{self, GenerateAnswer, GetAnswer, RawReport, ReportApi};
 use crate::aws::errors::from_sdk;
@@ -124,16 +124,7 @@ impl AccountReader for IamReader {
     }
 
     async fn root_password_present(&self) -> Result<Option<bool>, AwsError> {
-        let out = self
-            .client
-            .get_account_summary()
-            .send()
-            .await
-            .map_err(|e| from_sdk("GetAccountSummary", e))?;
-        Ok(out
-            .summary_map
-            .and_then(|m| m.get(&SummaryKeyType::AccountPasswordPresent).copied())
-            .map(|n| n > 0))
+        Ok(TargetedReader::root_state(self).await?.password_present)
     }
 
     async fn live_user_state(&self, user: &str) -> Result<LiveUserState, AwsError> {
@@ -141,85 +132,65 @@ impl AccountReader for IamReader {
     }
 
     async fn assigned_virtual_mfa_devices(&self) -> Result<Vec<(String, String)>, AwsError> {
-        let mut devices = Vec::new();
-        each_page(
-            self.client
-                .list_virtual_mfa_devices()
-                .assignment_status(AssignmentStatusType::Assigned)
-                .max_items(DETAILS_PAGE_SIZE)
-                .into_paginator()
-                .send(),
-            |page| {
-                devices.extend(
-                    page.virtual_mfa_devices
-                        .into_iter()
-                        .filter_map(|d| Some((d.user?.arn, d.serial_number))),
-                );
-            },
-        )
+        let pages = self
+            .client
+            .list_virtual_mfa_devices()
+            .assignment_status(AssignmentStatusType::Assigned)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        collect_pages("ListVirtualMFADevices", pages, |page| {
+            (page.virtual_mfa_devices.into_iter())
+                .filter_map(|d| Some((d.user?.arn, d.serial_number)))
+        })
         .await
-        .map_err(|e| from_sdk("ListVirtualMFADevices", e))?;
-        Ok(devices)
     }
 
     async fn mfa_devices(&self, user: &str) -> Result<Vec<String>, AwsError> {
-        let out = self
-            .client
-            .list_mfa_devices()
-            .user_name(user)
-            .send()
-            .await
-            .map_err(|e| from_sdk("ListMFADevices", e))?;
-        Ok(out
-            .mfa_devices
-            .into_iter()
-            .map(|d| d.serial_number)
-            .collect())
+        // A user deleted since has no devices to tell them about.
+        Ok(self.serials(user).await?.unwrap_or_default())
     }
 }
 
 impl IamReader {
+    /// A user's MFA devices' serials (ListMFADevices); `None` when there is no such user.
+    async fn serials(&self, user: &str) -> Result<Option<Vec<String>>, AwsError> {
+        match self.client.list_mfa_devices().user_name(user).send().await {
+            Ok(out) => Ok(Some(
+                out.mfa_devices
+                    .into_iter()
+                    .map(|d| d.serial_number)
+                    .collect(),
+            )),
+            Err(err) if no_such_entity(&err) => Ok(None),
+            Err(err) => Err(from_sdk("ListMFADevices", err)),
+        }
+    }
+
     /// A user's live state and their MFA devices' serials (ListMFADevices, GetLoginProfile).
     async fn live_state_and_devices(
         &self,
         user: &str,
     ) -> Result<(LiveUserState, Vec<String>), AwsError> {
-        let devices = match self.client.list_mfa_devices().user_name(user).send().await {
-            Ok(out) => out.mfa_devices,
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
-            {
-                let gone = LiveUserState {
-                    mfa_active: false,
-                    password_enabled: false,
-                    exists: false,
-                };
-                return Ok((gone, Vec::new()));
-            }
-            Err(err) => return Err(from_sdk("ListMFADevices", err)),
+        let Some(serials) = self.serials(user).await? else {
+            let gone = LiveUserState {
+                mfa_active: false,
+                password_enabled: false,
+                exists: false,
+            };
+            return Ok((gone, Vec::new()));
         };
         let password_enabled = match self.client.get_login_profile().user_name(user).send().await {
             Ok(_) => true,
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
-            {
-                false
-            }
+            Err(err) if no_such_entity(&err) => false,
             Err(err) => return Err(from_sdk("GetLoginProfile", err)),
         };
         let state = LiveUserState {
-            mfa_active: !devices.is_empty(),
+            mfa_active: !serials.is_empty(),
             password_enabled,
             exists: true,
         };
-        Ok((
-            state,
-            devices.into_iter().map(|d| d.serial_number).collect(),
-        ))
+        Ok((state, serials))
     }
 }
 
@@ -246,45 +217,27 @@ impl TargetedReader for IamReader {
         let Some(found) = found else {
             return Ok(None);
         };
-        let groups = async {
-            let mut names = Vec::new();
-            each_page(
-                self.client
-                    .list_groups_for_user()
-                    .user_name(user)
-                    .max_items(DETAILS_PAGE_SIZE)
-                    .into_paginator()
-                    .send(),
-                |page| {
-                    names.extend(page.groups.into_iter().map(|g| g.group_name));
-                },
-            )
-            .await
-            .map_err(|e| from_sdk("ListGroupsForUser", e))?;
-            Ok::<_, AwsError>(names)
-        };
-        let policies = async {
-            let mut arns = Vec::new();
-            each_page(
-                self.client
-                    .list_attached_user_policies()
-                    .user_name(user)
-                    .max_items(DETAILS_PAGE_SIZE)
-                    .into_paginator()
-                    .send(),
-                |page| {
-                    arns.extend(
-                        page.attached_policies
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter_map(|p| p.policy_arn),
-                    );
-                },
-            )
-            .await
-            .map_err(|e| from_sdk("ListAttachedUserPolicies", e))?;
-            Ok::<_, AwsError>(arns)
-        };
+        let groups = self
+            .client
+            .list_groups_for_user()
+            .user_name(user)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let groups = collect_pages("ListGroupsForUser", groups, |page| {
+            page.groups.into_iter().map(|g| g.group_name)
+        });
+        let policies = self
+            .client
+            .list_attached_user_policies()
+            .user_name(user)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let policies = collect_pages("ListAttachedUserPolicies", policies, |page| {
+            let attached = page.attached_policies.unwrap_or_default();
+            attached.into_iter().filter_map(|p| p.policy_arn)
+        });
         let keys = async {
             let out = self
                 .client
@@ -341,28 +294,20 @@ impl TargetedReader for IamReader {
     }
 
     async fn groups_with_policy(&self, policy_arn: &str) -> Result<Vec<String>, AwsError> {
-        let mut groups = Vec::new();
-        each_page(
-            self.client
-                .list_entities_for_policy()
-                .policy_arn(policy_arn)
-                .entity_filter(EntityType::Group)
-                .policy_usage_filter(PolicyUsageType::PermissionsPolicy)
-                .max_items(DETAILS_PAGE_SIZE)
-                .into_paginator()
-                .send(),
-            |page| {
-                groups.extend(
-                    page.policy_groups
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(|g| g.group_name),
-                );
-            },
-        )
+        let pages = self
+            .client
+            .list_entities_for_policy()
+            .policy_arn(policy_arn)
+            .entity_filter(EntityType::Group)
+            .policy_usage_filter(PolicyUsageType::PermissionsPolicy)
+            .max_items(DETAILS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        collect_pages("ListEntitiesForPolicy", pages, |page| {
+            let groups = page.policy_groups.unwrap_or_default();
+            groups.into_iter().filter_map(|g| g.group_name)
+        })
         .await
-        .map_err(|e| from_sdk("ListEntitiesForPolicy", e))?;
-        Ok(groups)
     }
 
     async fn group_members(&self, group: &str) -> Result<Option<Vec<String>>, AwsError> {
