@@ -179,10 +179,13 @@ def main():
     # Goals from issue 6, judged on this run's numbers.
     def goal(text, ok, detail):
         goals.append(f"| {text} | {'met' if ok else 'MISSED'} | {detail} |")
+    # Issue 6's goal was 4 + 2·⌈N/1000⌉; since 0.2.0 every run also reads the deny policy
+    # (GetPolicy, GetPolicyVersion) before relying on it, which costs 2 reads at any size.
     for n, (c7n, ours) in rows.items():
-        limit = 4 + 2 * -(-n // 1000)
+        limit = 6 + 2 * -(-n // 1000)
         r = reads(ours[0]["by_action"])
-        goal(f"reads ≤ 4 + 2·⌈N/1000⌉ at N={n}", r <= limit, f"{r} ≤ {limit}")
+        goal(f"reads ≤ 6 + 2·⌈N/1000⌉ at N={n} (the deny policy's check included)", r <= limit,
+             f"{r} ≤ {limit}")
     if 1000 in rows:
         c7n, ours = rows[1000]
         goal("reads ≥ 100x fewer than Cloud Custodian at N=1000",

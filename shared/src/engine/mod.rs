@@ -1,9 +1,10 @@
 //! The orchestration: one file per step, each a function over ports and plain values.
 //!
 //! ```text
-//! account run   gather ─┐                                   ┌─ complete_devices ─┐
-//!               deny_policy::read ─ keep_canonical ─ decide ─ confirm ─ act ─────┴─ announce
-//! event run     read what the event names ─┘          (plan)         (apply)
+//! account run: gather, deny_policy::read -> keep_canonical -> decide -> confirm -> act
+//!              -> complete_devices -> announce
+//! event run:   what the event names, deny_policy::read -> keep_canonical -> decide -> act
+//!              -> announce
 //! ```
 //!
 //! - [`account`]: the whole-account run (credential report + authorization details);
