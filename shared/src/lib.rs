@@ -66,6 +66,7 @@ pub mod event;
 pub mod finding;
 pub mod guidance;
 pub mod iam_state;
+#[cfg(any(test, feature = "in-memory"))]
 pub mod in_memory;
 #[cfg(feature = "lambda")]
 pub mod lambda;

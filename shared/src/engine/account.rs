@@ -20,7 +20,7 @@ use tracing::{info, warn};
 /// users about to be denied when the report is old.
 ///
 /// Nothing is attached unless the deny policy's default version is canonical; when it is not,
-/// a run with a writer repairs it from the versions that exist (see [`super::deny_policy`]).
+/// a run with a writer repairs it from the versions that exist (see `engine/deny_policy.rs`).
 ///
 /// Fails when the account cannot be read, and when the deny policy belongs to another account
 /// than the one read (before any write); write and publish failures are recorded in the

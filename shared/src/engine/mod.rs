@@ -7,26 +7,30 @@
 //!              -> announce
 //! ```
 //!
-//! - [`account`]: the whole-account run (credential report + authorization details);
-//! - [`event`]: the event run (only what a CloudTrail event names, read live);
-//! - [`deny_policy`]: the deny policy checked before any run relies on it, and repaired;
-//! - [`confirm`]: users about to be denied re-read live when the report is old;
-//! - [`apply`]: the plan's writes;
-//! - [`announce`]: alerts, notices and the run summary, and what is remembered of them.
+//! - `account`: the whole-account run (credential report + authorization details);
+//! - `event`: the event run (only what a CloudTrail event names, read live);
+//! - `deny_policy`: the deny policy checked before any run relies on it, and repaired;
+//! - `confirm`: users about to be denied re-read live when the report is old;
+//! - `apply`: the plan's writes;
+//! - `announce`: alerts, notices and the run summary, and what is remembered of them.
 //!
-//! Both triggers share the tail: [`decide`] (evaluate and plan, pure), [`act`] (apply, then the
-//! report) and [`announce::announce`]. A dry run is a run without a writer: the same plan,
+//! Both triggers share the tail: `decide` (evaluate and plan, pure), `act` (apply, then the
+//! report) and `announce::announce`. A dry run is a run without a writer: the same plan,
 //! reported and not applied. Every action ends with an outcome; nothing is swallowed, and the
 //! report's verdict says whether anything failed.
 
-pub mod account;
-pub mod announce;
-pub mod apply;
-pub mod confirm;
-pub mod deny_policy;
-pub mod event;
+mod account;
+mod announce;
+mod apply;
+pub(crate) mod confirm;
+pub(crate) mod deny_policy;
+mod event;
 
 pub use account::audit_account;
+pub use confirm::{
+    MFA_ENROLLED_SINCE_REPORT, PASSWORD_REMOVED_SINCE_REPORT, USER_DELETED_SINCE_REPORT,
+};
+pub use deny_policy::NO_CANONICAL_VERSION;
 pub use event::handle_event;
 
 use crate::evaluate::evaluate;
@@ -67,7 +71,7 @@ impl EngineError {
 }
 
 /// Evaluates every user of the snapshot and plans their remediation (pure; logs the plan).
-pub fn decide(
+pub(crate) fn decide(
     snapshot: &AccountSnapshot,
     settings: &Settings,
     now: DateTime<Utc>,
@@ -80,7 +84,7 @@ pub fn decide(
 }
 
 /// Applies the plan when there is a writer, and returns the report of the run.
-pub async fn act<W: RemediationWriter>(
+pub(crate) async fn act<W: RemediationWriter>(
     writer: Option<&W>,
     snapshot: &AccountSnapshot,
     mut findings: Vec<Finding>,
