@@ -34,6 +34,7 @@ pub fn account(users: usize) -> (Vec<u8>, AuthorizationDetails) {
             name: GROUP.into(),
             attached_policy_arns: vec![DENY.into()],
         }],
+        ..AuthorizationDetails::default()
     };
     for i in 0..users {
         let name = format!("user{i:06}");

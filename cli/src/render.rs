@@ -1,6 +1,7 @@
 //! Renders a run report as an aligned table, CSV or JSON.
 
 use mfa_enforcer::finding::{Finding, Status};
+use mfa_enforcer::roles::RoleFinding;
 use mfa_enforcer::run_report::RunReport;
 use std::fmt::Write as _;
 use strum::IntoEnumIterator;
@@ -66,12 +67,11 @@ fn actions(f: &Finding) -> String {
 }
 
 fn table(report: &RunReport) -> String {
-    let header = ["USER", "STATUS", "MFA", "PASSWORD", "REASONS", "ACTIONS"];
-    let rows: Vec<[String; 6]> = report
+    let rows: Vec<Vec<String>> = report
         .findings
         .iter()
         .map(|f| {
-            [
+            vec![
                 f.user.clone(),
                 f.status.to_string(),
                 flag(Some(f.mfa_active)).to_string(),
@@ -81,28 +81,30 @@ fn table(report: &RunReport) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[&str]| {
-        let mut l = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                l.push_str(cell);
-            } else {
-                let _ = write!(l, "{cell:<width$}  ", width = widths[i]);
-            }
-        }
-        out.push_str(l.trim_end());
+    let header = ["USER", "STATUS", "MFA", "PASSWORD", "REASONS", "ACTIONS"];
+    let mut out = aligned(&header, &rows);
+    if let Some(roles) = report.roles.as_ref().filter(|r| !r.is_empty()) {
+        let rows: Vec<Vec<String>> = roles
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.classification.to_string(),
+                    flag(Some(r.privileged)).to_string(),
+                    r.principals.join(","),
+                    role_reasons(r),
+                ]
+            })
+            .collect();
+        let header = [
+            "ROLE",
+            "CLASSIFICATION",
+            "PRIVILEGED",
+            "PRINCIPALS",
+            "REASONS",
+        ];
         out.push('\n');
-    };
-    line(&header);
-    for row in &rows {
-        line(&row.each_ref().map(String::as_str));
+        out.push_str(&aligned(&header, &rows));
     }
     let s = &report.summary;
     let counts: Vec<String> = Status::iter()
@@ -120,6 +122,13 @@ fn table(report: &RunReport) -> String {
         "actions: {} applied, {} already in place, {} planned, {} skipped, {} failed; notifications failed: {}; non-compliant remaining: {}",
         s.actions_applied, s.actions_already_in_place, s.actions_planned, s.actions_skipped, s.actions_failed, s.notifications_failed, s.non_compliant_remaining
     );
+    if let Some(r) = &s.roles {
+        let _ = writeln!(
+            out,
+            "roles: {} mfa_required, {} mfa_not_required, {} mfa_bypassable, {} not_applicable; {} privileged, {} privileged without MFA",
+            r.mfa_required, r.mfa_not_required, r.mfa_bypassable, r.not_applicable, r.privileged, r.privileged_without_mfa
+        );
+    }
     if s.guard_tripped {
         let _ = writeln!(
             out,
@@ -136,6 +145,44 @@ fn table(report: &RunReport) -> String {
     out
 }
 
+/// Columns padded to their widest cell, the last one as it is.
+fn aligned(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[&str]| {
+        let mut l = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(cell);
+            } else {
+                let _ = write!(l, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(header);
+    for row in rows {
+        line(&row.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    out
+}
+
+fn role_reasons(r: &RoleFinding) -> String {
+    r.reasons
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One row per user, then one per role (`kind` says which; a role's `status` is its
+/// classification, and the columns that only users have are empty).
 fn csv(report: &RunReport) -> Result<String, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -147,6 +194,9 @@ fn csv(report: &RunReport) -> Result<String, String> {
         "password_enabled",
         "groups",
         "actions",
+        "kind",
+        "privileged",
+        "principals",
     ];
     w.write_record(header).map_err(|e| e.to_string())?;
     for f in &report.findings {
@@ -163,6 +213,25 @@ fn csv(report: &RunReport) -> Result<String, String> {
             &password,
             &f.groups.join(","),
             &actions(f),
+            "user",
+            "",
+            "",
+        ])
+        .map_err(|e| e.to_string())?;
+    }
+    for r in report.roles.iter().flatten() {
+        w.write_record([
+            r.name.as_str(),
+            r.arn.as_str(),
+            r.classification.as_str(),
+            &role_reasons(r),
+            "",
+            "",
+            "",
+            "",
+            "role",
+            if r.privileged { "true" } else { "false" },
+            &r.principals.join(","),
         ])
         .map_err(|e| e.to_string())?;
     }
@@ -174,6 +243,7 @@ fn csv(report: &RunReport) -> Result<String, String> {
 mod tests {
     use super::*;
     use mfa_enforcer::finding::{Action, ActionKind, FindingFacts, Outcome, Reason};
+    use mfa_enforcer::roles::{RoleClassification, RoleReason};
     use mfa_enforcer::run_report::Summary;
 
     fn report() -> RunReport {
@@ -213,19 +283,32 @@ mod tests {
                 facts: FindingFacts::default(),
             },
         ];
-        RunReport {
+        let roles = vec![RoleFinding {
+            name: "admin".into(),
+            arn: "arn:aws:iam::123456789012:role/admin".into(),
+            path: "/".into(),
+            classification: RoleClassification::MfaBypassable,
+            privileged: true,
+            privileged_by: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+            principals: vec!["arn:aws:iam::123456789012:root".into()],
+            reasons: vec![RoleReason::MfaIfExistsAdmitsAccessKeys],
+        }];
+        let mut report = RunReport {
             account_id: "123456789012".into(),
             generated_at: chrono::DateTime::UNIX_EPOCH,
             report_generated_at: None,
             dry_run: true,
             summary: Summary::count(&findings, None),
             findings,
+            roles: None,
             notifications: vec![],
             event: None,
             deny_policy: None,
             enforcement_group_lacks_deny_policy: None,
             exemptions_changed: false,
-        }
+        };
+        report.record_roles(roles);
+        report
     }
 
     #[test]
@@ -243,6 +326,12 @@ mod tests {
         assert_eq!(lines[2], "carol           non_compliant  no   yes       no_mfa,outside_enforcement_group  attach_deny_policy:planned");
         assert!(t.contains("account 123456789012 (dry run): 0 not_applicable, 0 exempt, 0 in_grace, 0 compliant, 0 enforced, 2 non_compliant"));
         assert!(t.contains("run with --enforce"));
+        assert_eq!(
+            lines[4],
+            "ROLE   CLASSIFICATION  PRIVILEGED  PRINCIPALS                      REASONS"
+        );
+        assert_eq!(lines[5], "admin  mfa_bypassable  yes         arn:aws:iam::123456789012:root  mfa_if_exists_admits_access_keys");
+        assert!(t.contains("roles: 0 mfa_required, 0 mfa_not_required, 1 mfa_bypassable, 0 not_applicable; 1 privileged, 1 privileged without MFA"));
     }
 
     #[test]
@@ -251,15 +340,19 @@ mod tests {
         let lines: Vec<&str> = c.lines().collect();
         assert_eq!(
             lines[0],
-            "user,arn,status,reasons,mfa_active,password_enabled,groups,actions"
+            "user,arn,status,reasons,mfa_active,password_enabled,groups,actions,kind,privileged,principals"
         );
         assert_eq!(
             lines[1],
-            "<root_account>,arn:aws:iam::123456789012:root,non_compliant,root_no_mfa,false,,,"
+            "<root_account>,arn:aws:iam::123456789012:root,non_compliant,root_no_mfa,false,,,,user,,"
         );
         assert_eq!(
             lines[2],
-            "carol,arn:aws:iam::123456789012:user/carol,non_compliant,\"no_mfa,outside_enforcement_group\",false,true,\"dev,ops\",attach_deny_policy:planned"
+            "carol,arn:aws:iam::123456789012:user/carol,non_compliant,\"no_mfa,outside_enforcement_group\",false,true,\"dev,ops\",attach_deny_policy:planned,user,,"
+        );
+        assert_eq!(
+            lines[3],
+            "admin,arn:aws:iam::123456789012:role/admin,mfa_bypassable,mfa_if_exists_admits_access_keys,,,,,role,true,arn:aws:iam::123456789012:root"
         );
     }
 

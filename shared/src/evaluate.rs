@@ -114,15 +114,7 @@ fn decide(
     in_enforcement_group: bool,
 ) -> (Status, Vec<Reason>) {
     if user.is_root {
-        return match (user.mfa_active, user.password_enabled) {
-            (true, _) => (Status::Compliant, vec![]),
-            (false, Some(false)) => (Status::NotApplicable, vec![]),
-            (false, Some(true)) => (Status::NonCompliant, vec![Reason::RootNoMfa]),
-            (false, None) => (
-                Status::NonCompliant,
-                vec![Reason::RootNoMfa, Reason::RootPasswordUnknown],
-            ),
-        };
+        return root(user);
     }
     if user.password_enabled != Some(true) {
         return (Status::NotApplicable, vec![]);
@@ -167,6 +159,35 @@ fn decide(
         reasons.push(Reason::DenyPolicyNotCanonical);
     }
     (Status::NonCompliant, reasons)
+}
+
+/// The root user: only ever reported. Without MFA it may sign in with a password alone; with
+/// access keys it calls AWS with every permission and no MFA at all; with a virtual device its
+/// MFA can be phished. With neither password nor keys (credentials removed centrally), nobody
+/// signs in as root.
+fn root(user: &UserFacts) -> (Status, Vec<Reason>) {
+    let mut risks = Vec::new();
+    if user.access_keys.active > 0 {
+        risks.push(Reason::RootAccessKeysPresent);
+    }
+    if user.mfa_active
+        && (user.mfa_devices.iter()).any(|d| d.kind == crate::devices::MfaDeviceType::Virtual)
+    {
+        risks.push(Reason::RootMfaNotHardware);
+    }
+    let mut reasons = match (user.mfa_active, user.password_enabled) {
+        (true, _) | (false, Some(false)) => Vec::new(),
+        (false, Some(true)) => vec![Reason::RootNoMfa],
+        (false, None) => vec![Reason::RootNoMfa, Reason::RootPasswordUnknown],
+    };
+    reasons.extend(risks);
+    if !reasons.is_empty() {
+        return (Status::NonCompliant, reasons);
+    }
+    match user.mfa_active {
+        true => (Status::Compliant, reasons),
+        false => (Status::NotApplicable, vec![Reason::RootCredentialsAbsent]),
+    }
 }
 
 enum Exemption {

@@ -47,6 +47,21 @@ vocabulary! {
         /// The deny policy attached to the user is not a canonical document, so it holds nobody:
         /// the user would otherwise be `enforced`.
         DenyPolicyNotCanonical,
+        /// The root user has no password and no access keys (its credentials are removed, as
+        /// AWS Organizations' central root access management leaves member accounts): nobody
+        /// can sign in as root, so MFA does not apply.
+        RootCredentialsAbsent,
+        /// The root user has access keys: long-term keys with every permission, which MFA
+        /// cannot protect (Security Hub IAM.4).
+        RootAccessKeysPresent,
+        /// The root user's MFA includes a virtual device (an authenticator app), which a
+        /// phishing site can relay; a security key or hardware token cannot be (Security Hub
+        /// IAM.6).
+        RootMfaNotHardware,
+        /// The user is privileged (or in a group `PHISHING_RESISTANT_FOR` names) and none of
+        /// their MFA devices is a passkey or security key. Reported, never enforced: IAM's
+        /// conditions cannot tell device types apart.
+        MfaNotPhishingResistant,
     }
 }
 

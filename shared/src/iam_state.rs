@@ -89,13 +89,46 @@ pub struct IamGroup {
     pub attached_policy_arns: Vec<String>,
 }
 
-/// Users and groups as GetAccountAuthorizationDetails returns them (all pages).
+/// An IAM role as GetAccountAuthorizationDetails describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IamRole {
+    /// Role name.
+    pub name: String,
+    /// Role ARN.
+    pub arn: String,
+    /// The role's unique ID (`AROA...`).
+    pub id: String,
+    /// Path (`/`, `/aws-service-role/...`).
+    pub path: String,
+    /// The trust policy, decoded JSON text.
+    pub trust_policy: String,
+    /// ARNs of the managed policies attached to the role.
+    pub attached_policy_arns: Vec<String>,
+    /// Inline policies: `(name, decoded JSON text)`.
+    pub inline_policies: Vec<(String, String)>,
+}
+
+/// A customer managed policy and its default version's document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalPolicy {
+    /// Policy ARN.
+    pub arn: String,
+    /// The default version's document, decoded JSON text.
+    pub document: String,
+}
+
+/// Users, groups, roles and customer managed policies as GetAccountAuthorizationDetails
+/// returns them (all pages).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthorizationDetails {
     /// Every IAM user.
     pub users: Vec<IamUser>,
     /// Every IAM group.
     pub groups: Vec<IamGroup>,
+    /// Every IAM role.
+    pub roles: Vec<IamRole>,
+    /// Every customer managed policy, with its default version's document.
+    pub policies: Vec<LocalPolicy>,
 }
 
 /// A user's sign-in state read live, bypassing the credential report.
@@ -130,4 +163,6 @@ pub struct RootState {
     pub mfa_enabled: bool,
     /// `AccountPasswordPresent`, when the summary says.
     pub password_present: Option<bool>,
+    /// `AccountAccessKeysPresent`, when the summary says.
+    pub access_keys_present: Option<bool>,
 }

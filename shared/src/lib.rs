@@ -14,7 +14,8 @@
 //! [`report`] (the credential report parsed), [`snapshot`] (joined with IAM), [`evaluate`]
 //! (one finding per user), [`plan`] (actions and the guard), [`notices`] (who is told, when),
 //! [`guidance`] (what a user is told to do), [`event`] (a CloudTrail event, and whom it names),
-//! [`policy`] (the deny policy and how it is restored), [`scp`], [`notify`] (rendering),
+//! [`policy`] (the deny policy and how it is restored), [`policy_grammar`] (any policy
+//! document, read by its grammar), [`roles`] (trust policies judged for MFA, privilege), [`scp`], [`notify`] (rendering),
 //! [`run_report`], [`permissions`].
 //!
 //! The orchestration and its boundary: [`ports`] (the traits), [`engine`] (one file per step,
@@ -76,9 +77,11 @@ pub mod notify;
 pub mod permissions;
 pub mod plan;
 pub mod policy;
+pub mod policy_grammar;
 pub mod ports;
 pub mod recipient;
 pub mod report;
+pub mod roles;
 pub mod run_report;
 pub mod scp;
 pub mod settings;

@@ -6,6 +6,7 @@
 use crate::event::IamEvent;
 use crate::finding::{Finding, Outcome, Status};
 use crate::plan::Guard;
+use crate::roles::{RoleCounts, RoleFinding};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -25,6 +26,10 @@ pub struct RunReport {
     pub summary: Summary,
     /// One finding per user of the credential report, root included, in report order.
     pub findings: Vec<Finding>,
+    /// A whole-account run's verdict on every role, in IAM's order (`null` in event runs,
+    /// which do not read roles). Roles are only reported, never written to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<RoleFinding>>,
     /// Messages published about this run.
     #[serde(default)]
     pub notifications: Vec<NotificationRecord>,
@@ -153,6 +158,9 @@ pub struct Summary {
     /// memory on the user, the exemptions listed on the deny policy).
     #[serde(default)]
     pub notifications_failed: usize,
+    /// Roles by classification (a whole-account run only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<RoleCounts>,
     /// Whether the blast-radius guard stopped every write.
     pub guard_tripped: bool,
     /// The guard's limit (`MAX_ENFORCEMENTS_PER_RUN`).
@@ -189,7 +197,8 @@ pub struct NotificationRecord {
 pub enum Verdict {
     /// No non-compliant user remains and nothing failed.
     Clean,
-    /// Some users remain non-compliant (dry run, root, guard tripped); nothing failed.
+    /// Some users remain non-compliant (dry run, root, guard tripped), or a privileged role
+    /// may be assumed without MFA; nothing failed.
     NonCompliantRemain,
     /// A write or a notification failed.
     Failed,
@@ -278,6 +287,7 @@ impl RunReport {
             dry_run,
             summary: Summary::default(),
             findings: Vec::new(),
+            roles: None,
             notifications: Vec::new(),
             event: None,
             deny_policy: None,
@@ -301,11 +311,25 @@ impl RunReport {
     pub fn verdict(&self) -> Verdict {
         if self.summary.actions_failed > 0 || self.summary.notifications_failed > 0 {
             Verdict::Failed
-        } else if self.summary.non_compliant_remaining > 0 || self.summary.guard_tripped {
+        } else if self.summary.non_compliant_remaining > 0
+            || self.summary.guard_tripped
+            || self.privileged_roles_without_mfa().next().is_some()
+        {
             Verdict::NonCompliantRemain
         } else {
             Verdict::Clean
         }
+    }
+
+    /// Records the run's verdict on every role, and counts them.
+    pub fn record_roles(&mut self, roles: Vec<RoleFinding>) {
+        self.summary.roles = Some(RoleCounts::count(&roles));
+        self.roles = Some(roles);
+    }
+
+    /// The privileged roles a caller without MFA may assume.
+    pub fn privileged_roles_without_mfa(&self) -> impl Iterator<Item = &RoleFinding> {
+        (self.roles.iter().flatten()).filter(|r| r.privileged_without_mfa())
     }
 
     /// Records the run's check of the deny policy, counting its writes with the actions.

@@ -5,7 +5,8 @@
 //! any per-user read. The join is pure and lives here so it is tested without AWS.
 
 use crate::iam_state::{
-    AuthorizationDetails, IamGroup, IamUser, LiveUser, LiveUserState, RootState,
+    AuthorizationDetails, IamGroup, IamRole, IamUser, LiveUser, LiveUserState, LocalPolicy,
+    RootState,
 };
 use crate::report::{self, ReportError, ReportRow};
 use chrono::{DateTime, Utc};
@@ -48,6 +49,10 @@ pub struct AccountSnapshot {
     pub users: Vec<UserFacts>,
     /// Every group, by name.
     pub groups: HashMap<String, IamGroup>,
+    /// Every role (only ever read: judged, reported, never written to).
+    pub roles: Vec<IamRole>,
+    /// Every customer managed policy, to judge the roles that carry one.
+    pub managed_policies: Vec<LocalPolicy>,
     /// Whether the run found the deny policy's default version canonical. `false` until a
     /// run's check says so: then nobody counts as `enforced` and nothing is attached.
     pub deny_policy_canonical: bool,
@@ -139,7 +144,10 @@ impl UserFacts {
             password_enabled: state.password_present,
             mfa_active: state.mfa_enabled,
             mfa_devices: Vec::new(),
-            access_keys: crate::devices::AccessKeys::default(),
+            access_keys: crate::devices::AccessKeys {
+                active: u8::from(state.access_keys_present == Some(true)),
+                last_used: None,
+            },
             released: false,
             iam: None,
         }
@@ -171,10 +179,9 @@ impl AccountSnapshot {
             .iter()
             .find_map(|u| account_id_from_arn(&u.arn))
             .or_else(|| {
-                details
-                    .users
-                    .iter()
-                    .find_map(|u| account_id_from_arn(&u.arn))
+                let users = details.users.iter().map(|u| &u.arn);
+                let roles = details.roles.iter().map(|r| &r.arn);
+                users.chain(roles).find_map(|arn| account_id_from_arn(arn))
             })
             .unwrap_or_default();
         let positions = match_by_name(&users, &details.users);
@@ -198,6 +205,8 @@ impl AccountSnapshot {
                 .into_iter()
                 .map(|g| (g.name.clone(), g))
                 .collect(),
+            roles: details.roles,
+            managed_policies: details.policies,
             deny_policy_canonical: false,
             enforcement_group_carries_deny: None,
         }
@@ -313,6 +322,7 @@ ghost,arn:aws:iam::123456789012:user/ghost,2024-01-02T03:04:05+00:00,true,N/A,N/
                 name: "MFAEnforced".into(),
                 attached_policy_arns: vec!["arn:aws:iam::123456789012:policy/Deny".into()],
             }],
+            ..AuthorizationDetails::default()
         };
         let snapshot = AccountSnapshot::join(rows, details, Some(false), None);
         assert_eq!(snapshot.account_id, "123456789012");
@@ -402,7 +412,7 @@ ghost,arn:aws:iam::123456789012:user/ghost,2024-01-02T03:04:05+00:00,true,N/A,N/
         let users = vec![facts("a"), facts("a")];
         let details = AuthorizationDetails {
             users: vec![iam("a")],
-            groups: vec![],
+            ..AuthorizationDetails::default()
         };
         let snapshot = AccountSnapshot::join(users, details, None, None);
         assert!(snapshot.users[0].iam.is_some());

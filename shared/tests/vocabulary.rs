@@ -70,6 +70,8 @@ fn report_vocabulary_is_one_spelling_everywhere() {
     round_trips::<Outcome>(snake_case);
     round_trips::<IgnoreReason>(snake_case);
     round_trips::<MfaDeviceType>(snake_case);
+    round_trips::<mfa_enforcer::roles::RoleClassification>(snake_case);
+    round_trips::<mfa_enforcer::roles::RoleReason>(snake_case);
     assert_eq!(
         round_trips::<ActionKind>(snake_case),
         ["attach_deny_policy", "add_to_enforcement_group"]

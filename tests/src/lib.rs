@@ -98,6 +98,13 @@ pub struct Moto {
 impl Moto {
     /// Starts moto server and waits (bounded) until it answers.
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// Starts moto server with extra environment variables (`MOTO_IAM_LOAD_MANAGED_POLICIES`
+    /// to have AWS's managed policies, which every other test does without: loading them
+    /// slows every IAM request).
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let server = venv().join("bin/moto_server");
         assert!(
             server.exists(),
@@ -113,6 +120,7 @@ impl Moto {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ENABLE_RECORDING", "True")
             .env("MOTO_RECORDER_FILEPATH", dir.join("recording.jsonl"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -14,6 +14,9 @@
 //! - Each function's role, as deployed, can do nothing beyond attaching the deny policy,
 //!   adding to the enforcement group, tagging `mfa-enforcer:notified-*` keys, publishing to its
 //!   topic and choosing among or deleting the deny policy's existing versions.
+//! - The role-trust classifier agrees with the evaluator on the table of trust policies
+//!   (`tests/fixtures/trust_policies.json`, `tests/policy_eval/trust.py`): whether a caller
+//!   with access keys, or with a session made without MFA, may assume each role.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mfa_enforcer::policy::deny_policy_document;
@@ -1040,4 +1043,40 @@ fn every_policy_the_project_ships_passes_parliament() {
     assert_eq!(findings.len(), policies.len());
     let dirty: Vec<_> = findings.iter().filter(|(_, f)| !f.is_empty()).collect();
     assert!(dirty.is_empty(), "parliament findings: {dirty:#?}");
+}
+
+#[test]
+fn the_role_trust_classifier_agrees_with_the_evaluator_on_every_trust_policy_of_the_table() {
+    let fixture = workspace_root().join("tests/fixtures/trust_policies.json");
+    let out = std::process::Command::new(mfa_enforcer_tests::infra_venv().join("bin/python"))
+        .arg(workspace_root().join("tests/policy_eval/trust.py"))
+        .arg(&fixture)
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the evaluator disagrees with the table: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let table: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    let answers = answers["cases"].as_array().unwrap();
+    assert_eq!(answers.len(), table.len());
+    let mut disagreements = Vec::new();
+    for (case, answer) in table.iter().zip(answers) {
+        let ours = mfa_enforcer::roles::trust::classify(
+            &case["document"].to_string(),
+            case["path"].as_str().unwrap(),
+        );
+        let evaluator = answer["classification"].as_str().unwrap_or("none");
+        if ours.classification.as_str() != evaluator {
+            disagreements.push(format!(
+                "{}: ours {}, evaluator {evaluator} ({answer})",
+                case["name"], ours.classification
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

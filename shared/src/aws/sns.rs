@@ -224,6 +224,7 @@ mod tests {
             dry_run: false,
             summary: Summary::count(&findings, None),
             findings,
+            roles: None,
             notifications: vec![],
             event: None,
             deny_policy: None,

@@ -8,6 +8,7 @@ use crate::devices::MfaDevice;
 use crate::finding::Finding;
 use crate::notices::{exempt_digest, held_to_mfa};
 use crate::ports::{AccountReader, Notifier, PolicyReader, PolicyWriter, Ports, RemediationWriter};
+use crate::roles;
 use crate::run_report::RunReport;
 use crate::settings::Settings;
 use crate::snapshot::{self, AccountSnapshot};
@@ -67,6 +68,7 @@ where
     }
     let mut report = act(ports.writer, &snapshot, findings, plan, settings, now).await;
     complete_devices(ports.reader, &mut report.findings, settings).await;
+    report.record_roles(roles::judge(&snapshot.roles, &snapshot.managed_policies));
     let digest_found = deny_policy.exempt_digest.clone();
     report.record_deny_policy(deny_policy);
     report.exemptions_changed = digest_found != Some(exempt_digest(&report.findings))

@@ -72,7 +72,7 @@ impl Pending {
 }
 
 /// The alerts a finished run raises by itself: the deny policy changed, guard tripped, writes
-/// failed, root without MFA.
+/// failed, root at risk, privileged roles assumable without MFA.
 fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
     let mut alerts = Vec::new();
     let s = &report.summary;
@@ -108,12 +108,18 @@ fn run_alerts(report: &RunReport) -> Vec<Outgoing> {
         };
         alerts.push(Outgoing::alert(account, report.event.as_ref(), &alert));
     }
-    if report
-        .findings
-        .iter()
-        .any(|f| f.facts.is_root && f.status == Status::NonCompliant)
-    {
-        alerts.push(Outgoing::alert(account, None, &Alert::RootWithoutMfa));
+    let root =
+        (report.findings.iter()).find(|f| f.facts.is_root && f.status == Status::NonCompliant);
+    if let Some(root) = root {
+        let alert = Alert::Root {
+            reasons: &root.reasons,
+        };
+        alerts.push(Outgoing::alert(account, None, &alert));
+    }
+    let roles: Vec<_> = report.privileged_roles_without_mfa().collect();
+    if !roles.is_empty() {
+        let alert = Alert::PrivilegedRolesWithoutMfa { roles: &roles };
+        alerts.push(Outgoing::alert(account, None, &alert));
     }
     alerts
 }

@@ -240,6 +240,9 @@ where
                 (name, group)
             })
             .collect::<HashMap<_, _>>(),
+        // An event run reads no roles.
+        roles: Vec::new(),
+        managed_policies: Vec::new(),
         deny_policy_canonical: deny_policy.canonical,
         enforcement_group_carries_deny,
     };

@@ -432,7 +432,7 @@ fn status_table() {
             true,
             "0",
             NotApplicable,
-            vec![],
+            vec![RootCredentialsAbsent],
         ),
     ];
     for (name, user, group, grace, status, reasons) in cases {
@@ -639,4 +639,102 @@ fn every_user_gets_exactly_one_finding_in_order() {
             Status::NotApplicable
         ]
     );
+}
+
+/// Root as AWS runs it now: credentials removed centrally, access keys, phishable MFA.
+#[test]
+fn root_summaries_name_every_risk() {
+    use crate::devices::{AccessKeys, MfaDevice};
+    use Reason::*;
+    use Status::*;
+    let virtual_device = MfaDevice::from_serial("arn:aws:iam::123456789012:mfa/root-phone");
+    let security_key =
+        MfaDevice::from_serial("arn:aws:iam::123456789012:u2f/root/key-ABCDEFGHIJKLMNOPQRST");
+    let keys = AccessKeys {
+        active: 1,
+        last_used: None,
+    };
+    let cases = [
+        (
+            "no credentials",
+            false,
+            Some(false),
+            vec![],
+            0,
+            NotApplicable,
+            vec![RootCredentialsAbsent],
+        ),
+        (
+            "access keys, no password",
+            false,
+            Some(false),
+            vec![],
+            1,
+            NonCompliant,
+            vec![RootAccessKeysPresent],
+        ),
+        (
+            "virtual MFA only",
+            true,
+            None,
+            vec![virtual_device.clone()],
+            0,
+            NonCompliant,
+            vec![RootMfaNotHardware],
+        ),
+        (
+            "security key",
+            true,
+            None,
+            vec![security_key.clone()],
+            0,
+            Compliant,
+            vec![],
+        ),
+        // A whole-account run lists only virtual devices: a root with MFA and none of them
+        // listed has a hardware device or a security key.
+        (
+            "MFA, no virtual device",
+            true,
+            None,
+            vec![],
+            0,
+            Compliant,
+            vec![],
+        ),
+        (
+            "security key and an app",
+            true,
+            None,
+            vec![security_key, virtual_device],
+            0,
+            NonCompliant,
+            vec![RootMfaNotHardware],
+        ),
+        (
+            "no MFA, keys, password",
+            false,
+            Some(true),
+            vec![],
+            2,
+            NonCompliant,
+            vec![RootNoMfa, RootAccessKeysPresent],
+        ),
+    ];
+    for (name, mfa, password, devices, active, status, reasons) in cases {
+        let mut user = facts(&U {
+            root: true,
+            mfa,
+            password,
+            ..U::default()
+        });
+        user.mfa_devices = devices;
+        user.access_keys = AccessKeys { active, ..keys };
+        let finding = evaluate_user(&user, &HashMap::new(), true, &settings(true, "0"), now());
+        assert_eq!(
+            (finding.status, finding.reasons),
+            (status, reasons),
+            "{name}"
+        );
+    }
 }

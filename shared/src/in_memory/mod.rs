@@ -12,7 +12,7 @@ mod sns;
 mod state;
 
 pub use sns::InMemorySns;
-pub use state::{created_long_ago, Group, ManagedPolicy, Report, State, User, Version};
+pub use state::{created_long_ago, Group, ManagedPolicy, Report, Role, State, User, Version};
 
 use crate::ports::AwsError;
 use std::collections::VecDeque;

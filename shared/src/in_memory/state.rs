@@ -2,7 +2,8 @@
 //! root, and the credential report last generated. Plain data that tests build and inspect.
 
 use crate::iam_state::{
-    AuthorizationDetails, IamGroup, IamUser, LiveUser, LiveUserState, RootState, Tags,
+    AuthorizationDetails, IamGroup, IamRole, IamUser, LiveUser, LiveUserState, LocalPolicy,
+    RootState, Tags,
 };
 use crate::report::{COLUMNS, ROOT_USER};
 use chrono::{DateTime, TimeZone, Utc};
@@ -88,6 +89,31 @@ pub struct Group {
     pub policies: Vec<String>,
 }
 
+/// One IAM role: the enforcer only ever reads roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Role {
+    /// Its path (`/`).
+    pub path: String,
+    /// Its trust policy.
+    pub trust_policy: String,
+    /// The managed policies attached to it.
+    pub policies: Vec<String>,
+    /// Its inline policies: `(name, document)`.
+    pub inline: Vec<(String, String)>,
+}
+
+impl Role {
+    /// A role at path `/` with this trust policy and these managed policies attached.
+    pub fn trusting(trust_policy: &str, policies: &[&str]) -> Role {
+        Role {
+            path: "/".to_string(),
+            trust_policy: trust_policy.to_string(),
+            policies: policies.iter().map(|p| p.to_string()).collect(),
+            inline: Vec::new(),
+        }
+    }
+}
+
 /// One version of a managed policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
@@ -162,10 +188,15 @@ pub struct State {
     pub users: BTreeMap<String, User>,
     /// Groups, by name.
     pub groups: BTreeMap<String, Group>,
+    /// Roles, by name.
+    pub roles: BTreeMap<String, Role>,
     /// Customer-managed policies, by ARN.
     pub policies: BTreeMap<String, ManagedPolicy>,
-    /// Root's MFA and password (GetAccountSummary).
+    /// Root's MFA, password and access keys (GetAccountSummary, and the report's root row).
     pub root: RootState,
+    /// The serial of a virtual MFA device assigned to root (ListVirtualMFADevices lists it
+    /// with root's ARN), if any.
+    pub root_virtual_device: Option<String>,
     /// The credential report last generated, if any.
     pub report: Option<Report>,
 }
@@ -177,11 +208,14 @@ impl State {
             account_id: account_id.to_string(),
             users: BTreeMap::new(),
             groups: BTreeMap::new(),
+            roles: BTreeMap::new(),
             policies: BTreeMap::new(),
             root: RootState {
                 mfa_enabled: true,
                 password_present: Some(true),
+                access_keys_present: Some(false),
             },
+            root_virtual_device: None,
             report: None,
         }
     }
@@ -223,7 +257,7 @@ impl State {
             created_long_ago(),
             "not_supported",
             self.root.mfa_enabled,
-            0,
+            u8::from(self.root.access_keys_present == Some(true)),
         ));
         for (name, user) in &self.users {
             csv.push_str(&row(
@@ -265,6 +299,29 @@ impl State {
                     attached_policy_arns: group.policies.clone(),
                 })
                 .collect(),
+            roles: self
+                .roles
+                .iter()
+                .map(|(name, role)| IamRole {
+                    name: name.clone(),
+                    arn: format!("arn:aws:iam::{}:role{}{name}", self.account_id, role.path),
+                    id: format!("AROA{}", name.to_uppercase()),
+                    path: role.path.clone(),
+                    trust_policy: role.trust_policy.clone(),
+                    attached_policy_arns: role.policies.clone(),
+                    inline_policies: role.inline.clone(),
+                })
+                .collect(),
+            policies: self
+                .policies
+                .iter()
+                .filter_map(|(arn, policy)| {
+                    Some(LocalPolicy {
+                        arn: arn.clone(),
+                        document: policy.document(&policy.default)?.to_string(),
+                    })
+                })
+                .collect(),
         }
     }
 
@@ -289,17 +346,19 @@ impl State {
         })
     }
 
-    /// Every virtual device assigned to a user: (user ARN, serial).
+    /// Every virtual device assigned to a user or root: (user ARN, serial).
     pub fn assigned_virtual_devices(&self) -> Vec<(String, String)> {
-        self.users
-            .iter()
-            .flat_map(|(name, user)| {
-                user.mfa_devices
-                    .iter()
-                    .filter(|serial| serial.contains(":mfa/"))
-                    .map(|serial| (self.user_arn(name), serial.clone()))
-            })
-            .collect()
+        let root = self.root_virtual_device.iter().map(|serial| {
+            let arn = format!("arn:aws:iam::{}:root", self.account_id);
+            (arn, serial.clone())
+        });
+        root.chain(self.users.iter().flat_map(|(name, user)| {
+            user.mfa_devices
+                .iter()
+                .filter(|serial| serial.contains(":mfa/"))
+                .map(|serial| (self.user_arn(name), serial.clone()))
+        }))
+        .collect()
     }
 
     /// The members of a group; `None` when there is no such group.

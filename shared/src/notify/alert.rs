@@ -2,8 +2,9 @@
 
 use super::{truncate, until_words, MAX_ERROR_CHARS, MAX_LISTED_USERS};
 use crate::event::{ExemptionChange, IamEvent};
-use crate::finding::{Finding, Outcome, Status};
+use crate::finding::{Finding, Outcome, Reason, Status};
 use crate::message::{Notification, MAX_SUBJECT_CHARS};
+use crate::roles::RoleFinding;
 use crate::run_report::DenyPolicyCheck;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -52,8 +53,17 @@ pub enum Alert<'a> {
         /// `(user, error)` for each failed action.
         failures: &'a [(String, String)],
     },
-    /// The root user has a console password (or may have one) and no MFA.
-    RootWithoutMfa,
+    /// The root user is at risk: a console password (or maybe one) and no MFA, access keys,
+    /// or phishable MFA. Root is only ever reported.
+    Root {
+        /// Why (the root finding's reasons).
+        reasons: &'a [Reason],
+    },
+    /// Privileged roles that a caller without MFA may assume (whole-account runs; listed).
+    PrivilegedRolesWithoutMfa {
+        /// The roles.
+        roles: &'a [&'a RoleFinding],
+    },
 }
 
 /// A deleted version's document is quoted up to this many characters in an alert's text (the
@@ -70,7 +80,10 @@ impl Alert<'_> {
             Alert::EnforcementGroupLacksDenyPolicy { .. } => "enforcement_group_lacks_deny_policy",
             Alert::GuardTripped { .. } => "guard_tripped",
             Alert::WritesFailed { .. } => "writes_failed",
-            Alert::RootWithoutMfa => "root_without_mfa",
+            // Without MFA, root's alert keeps the name it has always had.
+            Alert::Root { reasons } if reasons.contains(&Reason::RootNoMfa) => "root_without_mfa",
+            Alert::Root { .. } => "root_at_risk",
+            Alert::PrivilegedRolesWithoutMfa { .. } => "privileged_roles_without_mfa",
         }
     }
 
@@ -118,8 +131,46 @@ impl Alert<'_> {
             Alert::WritesFailed { failures } => {
                 format!("{} remediation writes failed", failures.len())
             }
-            Alert::RootWithoutMfa => "root user has no MFA".to_string(),
+            Alert::Root { reasons } => {
+                let words: Vec<&str> = reasons.iter().filter_map(|r| root_words(*r)).collect();
+                format!("root user {}", words.join(", "))
+            }
+            Alert::PrivilegedRolesWithoutMfa { roles } => {
+                format!("{} privileged roles assumable without MFA", roles.len())
+            }
         }
+    }
+}
+
+/// A root reason in the words of a headline.
+fn root_words(reason: Reason) -> Option<&'static str> {
+    match reason {
+        Reason::RootNoMfa => Some("has no MFA"),
+        Reason::RootAccessKeysPresent => Some("has access keys"),
+        Reason::RootMfaNotHardware => Some("has a virtual MFA device"),
+        _ => None,
+    }
+}
+
+/// What to do about a root reason.
+fn root_advice(reason: Reason) -> Option<&'static str> {
+    match reason {
+        Reason::RootNoMfa => Some(
+            "The root user can sign in without MFA: sign in as root and enable MFA (Security \
+             credentials > Multi-factor authentication), or remove the root password.",
+        ),
+        Reason::RootPasswordUnknown => {
+            Some("Whether root has a password could not be read; it is taken to have one.")
+        }
+        Reason::RootAccessKeysPresent => Some(
+            "The root user has access keys (Security Hub IAM.4): they carry every permission \
+             and no MFA protects them. Delete them (Security credentials > Access keys).",
+        ),
+        Reason::RootMfaNotHardware => Some(
+            "The root user's MFA includes a virtual device (Security Hub IAM.6), whose codes a \
+             phishing site can relay: register a security key or passkey and remove it.",
+        ),
+        _ => None,
     }
 }
 
@@ -236,12 +287,50 @@ pub fn alert(account_id: &str, event: Option<&IamEvent>, alert: &Alert<'_>) -> N
                 .collect();
             json["failures_not_listed"] = json!(failures.len().saturating_sub(MAX_LISTED_USERS));
         }
-        Alert::RootWithoutMfa => {
+        Alert::Root { reasons } => {
+            let _ = writeln!(text);
+            for reason in reasons.iter() {
+                if let Some(advice) = root_advice(*reason) {
+                    let _ = writeln!(text, "- {advice}");
+                }
+            }
             let _ = writeln!(
                 text,
-                "\nThe root user can sign in without MFA. mfa-enforcer never writes to root: sign in as root \
-                 and enable MFA (Security credentials > Multi-factor authentication), or remove the root password."
+                "\nmfa-enforcer never writes to root. With AWS Organizations' central root access \
+                 management, a member account's root credentials can be removed altogether."
             );
+            json["reasons"] = json!(reasons);
+        }
+        Alert::PrivilegedRolesWithoutMfa { roles } => {
+            let _ = writeln!(
+                text,
+                "\nThese roles carry administrator-level policies and their trust policy lets a \
+                 caller without MFA assume them: a leaked access key of anyone they trust is an \
+                 administrator's session. mfa-enforcer never writes to roles: require \
+                 aws:MultiFactorAuthPresent (Bool, true) in each trust policy.\n"
+            );
+            for role in roles.iter().take(MAX_LISTED_USERS) {
+                let _ = writeln!(
+                    text,
+                    "  {} ({}): trusts {}; privileged by {}",
+                    role.name,
+                    role.classification,
+                    role.principals.join(", "),
+                    role.privileged_by.join(", ")
+                );
+            }
+            if roles.len() > MAX_LISTED_USERS {
+                let _ = writeln!(text, "  ... and {} more.", roles.len() - MAX_LISTED_USERS);
+            }
+            json["roles"] = roles
+                .iter()
+                .take(MAX_LISTED_USERS)
+                .map(|r| {
+                    json!({"name": r.name, "arn": r.arn, "classification": r.classification,
+                                "principals": r.principals, "privileged_by": r.privileged_by})
+                })
+                .collect();
+            json["roles_not_listed"] = json!(roles.len().saturating_sub(MAX_LISTED_USERS));
         }
     }
     let attributes = BTreeMap::from([

@@ -19,15 +19,20 @@ pub fn run_summary_due(report: &RunReport) -> bool {
         || s.actions_failed > 0
         || s.guard_tripped
         || report.exemptions_changed
+        || s.roles
+            .as_ref()
+            .is_some_and(|r| r.privileged_without_mfa > 0)
 }
 
 /// Severity of a run: `critical` when something failed or the guard tripped, `warning` when
-/// users remain non-compliant, `info` otherwise.
+/// users remain non-compliant or a privileged role may be assumed without MFA, `info` otherwise.
 pub fn run_severity(report: &RunReport) -> &'static str {
     let s = &report.summary;
     if s.actions_failed > 0 || s.guard_tripped {
         "critical"
-    } else if s.non_compliant_remaining > 0 {
+    } else if s.non_compliant_remaining > 0
+        || report.privileged_roles_without_mfa().next().is_some()
+    {
         "warning"
     } else {
         "info"
@@ -138,6 +143,27 @@ pub fn run_summary(report: &RunReport) -> Notification {
                 text,
                 "  ... and {not_listed} more, not listed here: run a dry run (mfa-enforcer audit) for the full list."
             );
+        }
+    }
+
+    if let Some(roles) = &s.roles {
+        let _ = writeln!(
+            text,
+            "\nRoles: {} require MFA, {} do not, {} bypassable (BoolIfExists), {} not applicable; \
+             {} privileged, {} of them assumable without MFA.",
+            roles.mfa_required,
+            roles.mfa_not_required,
+            roles.mfa_bypassable,
+            roles.not_applicable,
+            roles.privileged,
+            roles.privileged_without_mfa
+        );
+        let open: Vec<_> = report.privileged_roles_without_mfa().collect();
+        for role in open.iter().take(MAX_LISTED_USERS) {
+            let _ = writeln!(text, "  {}: {}", role.name, role.classification);
+        }
+        if open.len() > MAX_LISTED_USERS {
+            let _ = writeln!(text, "  ... and {} more.", open.len() - MAX_LISTED_USERS);
         }
     }
 

@@ -44,6 +44,7 @@ fn report(outcome: Option<Outcome>, guard_tripped: bool, dry_run: bool) -> RunRe
         dry_run,
         summary: Summary::count(&findings, Some(&guard)),
         findings,
+        roles: None,
         notifications: vec![],
         event: None,
         deny_policy: None,
@@ -200,10 +201,20 @@ fn alerts_name_the_problem_and_are_critical_or_warning() {
             "1 remediation writes failed",
         ),
         (
-            Alert::RootWithoutMfa,
+            Alert::Root {
+                reasons: &[Reason::RootNoMfa, Reason::RootPasswordUnknown],
+            },
             "root_without_mfa",
             "critical",
             "root user has no MFA",
+        ),
+        (
+            Alert::Root {
+                reasons: &[Reason::RootAccessKeysPresent, Reason::RootMfaNotHardware],
+            },
+            "root_at_risk",
+            "critical",
+            "root user has access keys, has a virtual MFA device",
         ),
         (
             Alert::ExemptionChanged {

@@ -35,6 +35,7 @@ fn report(findings: Vec<Finding>, guard: Guard) -> RunReport {
         dry_run: false,
         summary: Summary::count(&findings, Some(&guard)),
         findings,
+        roles: None,
         notifications: vec![],
         event: None,
         deny_policy: None,

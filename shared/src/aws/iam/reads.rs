@@ -6,7 +6,8 @@ use super::{no_such_entity, to_chrono, IamReader, DETAILS_PAGE_SIZE, NEW_USER_WA
 use crate::aws::credential_report::{self, GenerateAnswer, GetAnswer, RawReport, ReportApi};
 use crate::aws::errors::from_sdk;
 use crate::iam_state::{
-    AuthorizationDetails, IamGroup, IamUser, LiveUser, LiveUserState, RootState,
+    AuthorizationDetails, IamGroup, IamRole, IamUser, LiveUser, LiveUserState, LocalPolicy,
+    RootState,
 };
 use crate::ports::{
     AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, PolicyReader, PolicyVersion,
@@ -81,6 +82,10 @@ impl AccountReader for IamReader {
             .get_account_authorization_details()
             .filter(EntityType::User)
             .filter(EntityType::Group)
+            // Roles and the customer managed policies they may carry come in the same pages:
+            // no request per role.
+            .filter(EntityType::Role)
+            .filter(EntityType::LocalManagedPolicy)
             .max_items(DETAILS_PAGE_SIZE)
             .into_paginator()
             .send();
@@ -116,6 +121,45 @@ impl AccountReader for IamReader {
                         .filter_map(|p| p.policy_arn)
                         .collect(),
                 });
+            }
+            for r in page.role_detail_list.unwrap_or_default() {
+                details.roles.push(IamRole {
+                    name: r.role_name.unwrap_or_default(),
+                    arn: r.arn.unwrap_or_default(),
+                    id: r.role_id.unwrap_or_default(),
+                    path: r.path.unwrap_or_else(|| "/".to_string()),
+                    trust_policy: r
+                        .assume_role_policy_document
+                        .map(|d| decode_policy_document(&d))
+                        .unwrap_or_default(),
+                    attached_policy_arns: r
+                        .attached_managed_policies
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|p| p.policy_arn)
+                        .collect(),
+                    inline_policies: r
+                        .role_policy_list
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|p| {
+                            let document = p.policy_document.unwrap_or_default();
+                            (
+                                p.policy_name.unwrap_or_default(),
+                                decode_policy_document(&document),
+                            )
+                        })
+                        .collect(),
+                });
+            }
+            for p in page.policies.unwrap_or_default() {
+                let default = (p.policy_version_list.unwrap_or_default().into_iter())
+                    .find(|v| v.is_default_version)
+                    .and_then(|v| v.document);
+                if let (Some(arn), Some(document)) = (p.arn, default) {
+                    let document = decode_policy_document(&document);
+                    details.policies.push(LocalPolicy { arn, document });
+                }
             }
         })
         .await
@@ -289,6 +333,9 @@ impl TargetedReader for IamReader {
                 .is_some_and(|n| *n > 0),
             password_present: map
                 .get(&SummaryKeyType::AccountPasswordPresent)
+                .map(|n| *n > 0),
+            access_keys_present: map
+                .get(&SummaryKeyType::AccountAccessKeysPresent)
                 .map(|n| *n > 0),
         })
     }

@@ -395,3 +395,91 @@ async fn a_second_run_finds_nothing_to_write() {
     assert!(iam.writes().is_empty(), "{:?}", iam.writes());
     assert_eq!((second.summary.enforced, second.summary.compliant), (1, 2));
 }
+
+#[tokio::test]
+async fn roles_are_judged_in_the_same_reads_and_a_privileged_one_without_mfa_is_alerted_never_written(
+) {
+    use crate::in_memory::Role;
+    use crate::roles::RoleClassification;
+    const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let trust = |condition: &str| {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": {{"Effect": "Allow",
+                "Principal": {{"AWS": "arn:aws:iam::123456789012:root"}},
+                "Action": "sts:AssumeRole", "Condition": {{{condition}}}}}}}"#
+        )
+    };
+    let iam = account(vec![]);
+    iam.change(|s| {
+        let roles = [
+            ("admin-open", Role::trusting(&trust(""), &[ADMIN])),
+            (
+                "admin-mfa",
+                Role::trusting(
+                    &trust(r#""Bool": {"aws:MultiFactorAuthPresent": "true"}"#),
+                    &[ADMIN],
+                ),
+            ),
+            (
+                "admin-ifexists",
+                Role::trusting(
+                    &trust(r#""BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}"#),
+                    &[ADMIN],
+                ),
+            ),
+            ("reader-open", Role::trusting(&trust(""), &[])),
+            (
+                "ec2",
+                Role::trusting(
+                    r#"{"Statement": {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}}"#,
+                    &[ADMIN],
+                ),
+            ),
+        ];
+        for (name, role) in roles {
+            s.roles.insert(name.to_string(), role);
+        }
+    });
+    let sns = InMemorySns::new();
+    let report = run(&iam, &sns, &settings(&[])).await;
+    let roles = report.roles.as_ref().unwrap();
+    let judged: Vec<(&str, RoleClassification, bool)> = roles
+        .iter()
+        .map(|r| (r.name.as_str(), r.classification, r.privileged))
+        .collect();
+    assert_eq!(
+        judged,
+        [
+            ("admin-ifexists", RoleClassification::MfaBypassable, true),
+            ("admin-mfa", RoleClassification::MfaRequired, true),
+            ("admin-open", RoleClassification::MfaNotRequired, true),
+            ("ec2", RoleClassification::NotApplicable, true),
+            ("reader-open", RoleClassification::MfaNotRequired, false),
+        ]
+    );
+    let counts = report.summary.roles.clone().unwrap();
+    assert_eq!(
+        (counts.mfa_not_required, counts.privileged_without_mfa),
+        (2, 2)
+    );
+    assert_eq!(
+        sns.event_types(),
+        ["privileged_roles_without_mfa", "run_summary"]
+    );
+    let alert = &sns.sent()[0];
+    assert_eq!(alert.attributes["severity"], "critical");
+    assert!(alert.text.contains("admin-open") && alert.text.contains("admin-ifexists"));
+    assert!(!alert.text.contains("admin-mfa") && !alert.text.contains("reader-open"));
+    assert_eq!(report.verdict(), Verdict::NonCompliantRemain);
+    // No request per role: the same reads as an account without roles, and no write.
+    assert!(iam.writes().is_empty());
+    assert_eq!(
+        iam.reads(),
+        [
+            "GetAccountAuthorizationDetails",
+            "GetCredentialReport",
+            "GetPolicy",
+            "ListVirtualMFADevices"
+        ]
+    );
+}
