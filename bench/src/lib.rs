@@ -33,6 +33,7 @@ pub fn account(users: usize) -> (Vec<u8>, AuthorizationDetails) {
         groups: vec![IamGroup {
             name: GROUP.into(),
             attached_policy_arns: vec![DENY.into()],
+            inline_policies: Vec::new(),
         }],
         ..AuthorizationDetails::default()
     };

@@ -135,6 +135,10 @@ pub struct SettingFlags {
     /// Remind a user still in_grace or enforced at most this often [default: 24].
     #[arg(long, env = "REMIND_AFTER_HOURS", value_name = "HOURS")]
     pub remind_after_hours: Option<String>,
+    /// Whose MFA must include a passkey or security key: none, privileged, or group names,
+    /// comma-separated; reported, never enforced [default: none].
+    #[arg(long, env = "PHISHING_RESISTANT_FOR", value_name = "WHO")]
+    pub phishing_resistant_for: Option<String>,
 }
 
 /// Flags of `scp-document`.
@@ -200,6 +204,7 @@ impl SettingFlags {
             recipient_tag_key: v(&self.recipient_tag_key),
             recipient_domains: v(&self.recipient_domains),
             remind_after_hours: v(&self.remind_after_hours),
+            phishing_resistant_for: v(&self.phishing_resistant_for),
         }
     }
 }

@@ -72,7 +72,13 @@ pub fn evaluate_user(
         in_effect: deny_attached_to_user || deny_via_group,
         canonical: deny_policy_canonical,
     };
-    let (status, reasons) = decide(user, iam, settings, now, deny, in_enforcement_group);
+    let (status, mut reasons) = decide(user, iam, settings, now, deny, in_enforcement_group);
+    if user.must_resist_phishing
+        && user.mfa_active
+        && !crate::phishing::resists_phishing(&user.mfa_devices)
+    {
+        reasons.push(Reason::MfaNotPhishingResistant);
+    }
     let exempt_until = match (status, iam) {
         (Status::Exempt, Some(iam)) => match exemption(iam, &settings.exempt_tag_key, now) {
             Exemption::Active { until } => until,

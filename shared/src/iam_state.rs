@@ -17,6 +17,9 @@ pub struct IamUser {
     pub groups: Vec<String>,
     /// ARNs of the managed policies attached directly to the user.
     pub attached_policy_arns: Vec<String>,
+    /// Inline policies: `(name, decoded JSON text)` (a whole-account run reads them; a live
+    /// read does not).
+    pub inline_policies: Vec<(String, String)>,
     /// Tags, key to value.
     pub tags: Tags,
 }
@@ -87,6 +90,8 @@ pub struct IamGroup {
     pub name: String,
     /// ARNs of the managed policies attached to the group.
     pub attached_policy_arns: Vec<String>,
+    /// Inline policies: `(name, decoded JSON text)`.
+    pub inline_policies: Vec<(String, String)>,
 }
 
 /// An IAM role as GetAccountAuthorizationDetails describes it.

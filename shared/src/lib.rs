@@ -13,7 +13,7 @@
 //! The decision core, pure (values in, values out; no SDK type, no environment, no clock):
 //! [`report`] (the credential report parsed), [`snapshot`] (joined with IAM), [`evaluate`]
 //! (one finding per user), [`plan`] (actions and the guard), [`notices`] (who is told, when),
-//! [`guidance`] (what a user is told to do), [`event`] (a CloudTrail event, and whom it names),
+//! [`guidance`] (what a user is told to do), [`phishing`] (who must have phishing-resistant MFA), [`event`] (a CloudTrail event, and whom it names),
 //! [`policy`] (the deny policy and how it is restored), [`policy_grammar`] (any policy
 //! document, read by its grammar), [`roles`] (trust policies judged for MFA, privilege), [`scp`], [`notify`] (rendering),
 //! [`run_report`], [`permissions`].
@@ -75,6 +75,7 @@ pub mod message;
 pub mod notices;
 pub mod notify;
 pub mod permissions;
+pub mod phishing;
 pub mod plan;
 pub mod policy;
 pub mod policy_grammar;

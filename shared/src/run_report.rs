@@ -158,6 +158,9 @@ pub struct Summary {
     /// memory on the user, the exemptions listed on the deny policy).
     #[serde(default)]
     pub notifications_failed: usize,
+    /// Users `PHISHING_RESISTANT_FOR` names whose MFA includes no passkey or security key.
+    #[serde(default)]
+    pub mfa_not_phishing_resistant: usize,
     /// Roles by classification (a whole-account run only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<RoleCounts>,
@@ -212,6 +215,11 @@ impl Summary {
             *s.status_mut(f.status) += 1;
             if f.remains_non_compliant() {
                 s.non_compliant_remaining += 1;
+            }
+            if f.reasons
+                .contains(&crate::finding::Reason::MfaNotPhishingResistant)
+            {
+                s.mfa_not_phishing_resistant += 1;
             }
             for a in &f.actions {
                 s.count_action(a.outcome);

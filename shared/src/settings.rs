@@ -82,6 +82,24 @@ pub struct Settings {
     pub recipient_domains: Vec<String>,
     /// `REMIND_AFTER_HOURS`: a user still `in_grace` or `enforced` is reminded this often.
     pub remind_after: Duration,
+    /// `PHISHING_RESISTANT_FOR`: whose MFA must include a passkey or security key (reported,
+    /// never enforced).
+    pub phishing_resistant_for: PhishingResistantFor,
+}
+
+/// Whose MFA must be phishing-resistant (a passkey or security key). IAM's conditions cannot
+/// tell device types apart (`aws:MultiFactorAuthPresent` is true for an authenticator app
+/// too), so this is reported and announced, never enforced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PhishingResistantFor {
+    /// `none` (default): nobody.
+    #[default]
+    Nobody,
+    /// `privileged`: users who carry a privileged policy, directly or through a group
+    /// ([`crate::roles::privilege`]).
+    Privileged,
+    /// The members of these groups.
+    Groups(Vec<String>),
 }
 
 /// Settings as text, before validation: one field per variable, `None` when unset.
@@ -115,10 +133,12 @@ pub struct RawSettings {
     pub recipient_domains: Option<String>,
     /// `REMIND_AFTER_HOURS`.
     pub remind_after_hours: Option<String>,
+    /// `PHISHING_RESISTANT_FOR`.
+    pub phishing_resistant_for: Option<String>,
 }
 
 /// The environment variables the settings come from, in documentation order.
-pub const VARIABLES: [&str; 14] = [
+pub const VARIABLES: [&str; 15] = [
     "DENY_POLICY_ARN",
     "ENFORCEMENT_GROUP",
     "TOPIC_ARN",
@@ -133,6 +153,7 @@ pub const VARIABLES: [&str; 14] = [
     "RECIPIENT_TAG_KEY",
     "RECIPIENT_DOMAINS",
     "REMIND_AFTER_HOURS",
+    "PHISHING_RESISTANT_FOR",
 ];
 
 /// A setting that is missing or invalid. The message names the variable and the bad value.
@@ -164,136 +185,13 @@ impl RawSettings {
             recipient_tag_key: get("RECIPIENT_TAG_KEY"),
             recipient_domains: get("RECIPIENT_DOMAINS"),
             remind_after_hours: get("REMIND_AFTER_HOURS"),
+            phishing_resistant_for: get("PHISHING_RESISTANT_FOR"),
         }
     }
 
     /// Reads every variable from the process environment.
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
-    }
-}
-
-fn invalid(variable: &'static str, problem: impl std::fmt::Display) -> SettingsError {
-    SettingsError {
-        variable,
-        problem: format!("is invalid: {problem}"),
-    }
-}
-
-fn whole_number(
-    variable: &'static str,
-    value: Option<&str>,
-    default: i64,
-    range: std::ops::RangeInclusive<i64>,
-) -> Result<i64, SettingsError> {
-    let Some(text) = value else {
-        return Ok(default);
-    };
-    let n: i64 = text
-        .trim()
-        .parse()
-        .map_err(|_| invalid(variable, format!("expected a whole number, got {text:?}")))?;
-    if range.contains(&n) {
-        Ok(n)
-    } else {
-        Err(invalid(
-            variable,
-            format!(
-                "{n} is out of range (allowed: {} to {})",
-                range.start(),
-                range.end()
-            ),
-        ))
-    }
-}
-
-/// Checks the deny policy's ARN: `arn:<partition>:iam::<12-digit account>:policy/<path/name>`,
-/// a customer-managed policy. An AWS-managed policy (`arn:<partition>:iam::aws:policy/...`) is
-/// refused outright: attaching, say, AdministratorAccess "as the deny policy" would grant what
-/// it was meant to deny.
-fn policy_arn(text: &str) -> Result<String, SettingsError> {
-    let text = text.trim();
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let shaped = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[5]
-            .strip_prefix("policy/")
-            .is_some_and(|name| !name.is_empty() && !name.ends_with('/'));
-    if shaped && parts[4] == "aws" {
-        return Err(invalid(
-            "DENY_POLICY_ARN",
-            format!(
-                "{text:?} is an AWS-managed policy; the deny policy is the customer-managed policy \
-                 mfa-enforcer's stack creates (its document is `mfa-enforcer policy-document`)"
-            ),
-        ));
-    }
-    if shaped && parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit()) {
-        Ok(text.to_string())
-    } else {
-        Err(invalid(
-            "DENY_POLICY_ARN",
-            format!(
-                "expected an IAM managed policy ARN like arn:aws:iam::123456789012:policy/DenyWithoutMFA, got {text:?}"
-            ),
-        ))
-    }
-}
-
-/// Checks an SNS topic ARN: `arn:<partition>:sns:<region>:<account>:<name>`.
-fn topic_arn(text: &str) -> Result<String, SettingsError> {
-    let text = text.trim();
-    let parts: Vec<&str> = text.split(':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "sns"
-        && !parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && !parts[5].is_empty();
-    if ok {
-        Ok(text.to_string())
-    } else {
-        Err(invalid(
-            "TOPIC_ARN",
-            format!("expected an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:mfa-enforcer, got {text:?}"),
-        ))
-    }
-}
-
-/// IAM group names: 1-128 characters of `[\w+=,.@-]`.
-fn group_name(text: &str) -> Result<String, SettingsError> {
-    let text = text.trim();
-    let valid_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
-    if !text.is_empty() && text.len() <= 128 && text.chars().all(valid_char) {
-        Ok(text.to_string())
-    } else {
-        Err(invalid(
-            "ENFORCEMENT_GROUP",
-            format!(
-                "expected an IAM group name (1-128 of letters, digits and _+=,.@-), got {text:?}"
-            ),
-        ))
-    }
-}
-
-fn boolean(
-    variable: &'static str,
-    value: Option<&str>,
-    default: bool,
-) -> Result<bool, SettingsError> {
-    match value.map(|v| v.trim().to_ascii_lowercase()) {
-        None => Ok(default),
-        Some(v) if v == "true" || v == "1" => Ok(true),
-        Some(v) if v == "false" || v == "0" => Ok(false),
-        Some(v) => Err(invalid(
-            variable,
-            format!("expected true or false, got {v:?}"),
-        )),
     }
 }
 
@@ -341,7 +239,7 @@ impl Settings {
         let enforcement_group = raw
             .enforcement_group
             .as_deref()
-            .map(group_name)
+            .map(|g| group_name("ENFORCEMENT_GROUP", g))
             .transpose()?;
         let topic_arn = raw.topic_arn.as_deref().map(topic_arn).transpose()?;
         let exempt_tag_key = tag_key(
@@ -423,31 +321,9 @@ impl Settings {
             recipient_tag_key,
             recipient_domains: recipient_domains(raw.recipient_domains.as_deref())?,
             remind_after: Duration::hours(remind_after_hours),
+            phishing_resistant_for: phishing_resistant_for(raw.phishing_resistant_for.as_deref())?,
         })
     }
-}
-
-/// Mail domains, comma-separated (`example.com, example.org`), lowercased; none when unset.
-fn recipient_domains(value: Option<&str>) -> Result<Vec<String>, SettingsError> {
-    let Some(text) = value else {
-        return Ok(Vec::new());
-    };
-    text.split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(|d| {
-            crate::recipient::email_address(&format!("x@{d}"))
-                .map(|_| d.to_ascii_lowercase())
-                .ok_or_else(|| {
-                    invalid(
-                        "RECIPIENT_DOMAINS",
-                        format!(
-                            "expected mail domains like example.com, comma-separated, got {d:?}"
-                        ),
-                    )
-                })
-        })
-        .collect()
 }
 
 impl Settings {
@@ -463,25 +339,11 @@ impl Settings {
     }
 }
 
-/// A tag key: at most 128 characters, not in the reserved `aws:` namespace.
-fn tag_key(
-    variable: &'static str,
-    value: Option<&str>,
-    default: &str,
-) -> Result<String, SettingsError> {
-    match value.map(str::trim) {
-        None => Ok(default.to_string()),
-        Some(key) if key.len() <= 128 && !key.to_ascii_lowercase().starts_with("aws:") => {
-            Ok(key.to_string())
-        }
-        Some(key) => Err(invalid(
-            variable,
-            format!(
-                "expected a tag key of at most 128 characters, not starting with aws:, got {key:?}"
-            ),
-        )),
-    }
-}
+mod values;
+use values::{
+    boolean, group_name, invalid, phishing_resistant_for, policy_arn, recipient_domains, tag_key,
+    topic_arn, whole_number,
+};
 
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,8 @@ pub struct UserFacts {
     pub access_keys: crate::devices::AccessKeys,
     /// The event that started the run released the user from the deny policy.
     pub released: bool,
+    /// `PHISHING_RESISTANT_FOR` names the user, and every MFA device of theirs is known.
+    pub must_resist_phishing: bool,
     /// Groups, policies and tags; `None` for root, or for a user deleted since the report.
     pub iam: Option<IamUser>,
 }
@@ -74,6 +76,7 @@ impl UserFacts {
             mfa_devices: Vec::new(),
             access_keys: row.access_keys(),
             released: false,
+            must_resist_phishing: false,
             name: row.user,
             arn: row.arn,
             iam: None,
@@ -101,6 +104,7 @@ impl UserFacts {
                 last_used: None,
             },
             released: false,
+            must_resist_phishing: false,
             iam: Some(live.iam),
         }
     }
@@ -130,6 +134,7 @@ impl UserFacts {
             mfa_devices: Vec::new(),
             access_keys: crate::devices::AccessKeys::default(),
             released: false,
+            must_resist_phishing: false,
             iam: None,
         }
     }
@@ -149,6 +154,7 @@ impl UserFacts {
                 last_used: None,
             },
             released: false,
+            must_resist_phishing: false,
             iam: None,
         }
     }
@@ -248,6 +254,21 @@ impl AccountSnapshot {
         }
     }
 
+    /// The users with a password and MFA whom `PHISHING_RESISTANT_FOR` names: their devices are
+    /// read, then [`UserFacts::must_resist_phishing`] set.
+    pub fn phishing_scope(&self, scope: &crate::settings::PhishingResistantFor) -> Vec<usize> {
+        let managed = crate::roles::privilege::ManagedDocuments::new(&self.managed_policies);
+        (self.users.iter().enumerate())
+            .filter(|(_, u)| u.password_enabled == Some(true) && u.mfa_active)
+            .filter(|(_, u)| {
+                (u.iam.as_ref()).is_some_and(|iam| {
+                    crate::phishing::in_scope(iam, &self.groups, &managed, scope)
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Whether the root row lacks MFA, the one case where the account summary is worth a read.
     pub fn root_needs_password_check(users: &[UserFacts]) -> bool {
         users.iter().any(|u| u.is_root && !u.mfa_active)
@@ -321,6 +342,7 @@ ghost,arn:aws:iam::123456789012:user/ghost,2024-01-02T03:04:05+00:00,true,N/A,N/
             groups: vec![IamGroup {
                 name: "MFAEnforced".into(),
                 attached_policy_arns: vec!["arn:aws:iam::123456789012:policy/Deny".into()],
+                inline_policies: Vec::new(),
             }],
             ..AuthorizationDetails::default()
         };
@@ -345,6 +367,7 @@ ghost,arn:aws:iam::123456789012:user/ghost,2024-01-02T03:04:05+00:00,true,N/A,N/
             mfa_devices: vec![],
             access_keys: Default::default(),
             released: false,
+            must_resist_phishing: false,
             name: name.into(),
             arn: format!("arn:aws:iam::123456789012:user/{name}"),
             is_root: name == crate::report::ROOT_USER,

@@ -27,6 +27,7 @@ fn bad_value(variable: &str) -> (String, &'static str) {
         "RECIPIENT_TAG_KEY" => ("aws:email", "not starting with aws:"),
         "RECIPIENT_DOMAINS" => ("example.com, not a domain", "expected mail domains"),
         "REMIND_AFTER_HOURS" => ("0", "out of range"),
+        "PHISHING_RESISTANT_FOR" => ("admins,not a group", "expected none, privileged"),
         other => panic!("{other} has no bad value here: every setting needs one"),
     };
     (value.to_string(), says)

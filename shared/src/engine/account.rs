@@ -125,7 +125,39 @@ async fn gather<R: AccountReader>(
         AccountSnapshot::join(rows, details, root_password_present, Some(generated_at));
     snapshot.attach_virtual_devices(devices);
     snapshot.judge_enforcement_group(settings);
+    read_devices_of_phishing_scope(reader, &mut snapshot, settings).await;
     Ok((snapshot, report_age))
+}
+
+/// Reads every MFA device of the users `PHISHING_RESISTANT_FOR` names who have MFA (the
+/// whole-account reads list only virtual devices), one ListMFADevices each; a user whose
+/// devices cannot be read is not judged.
+async fn read_devices_of_phishing_scope<R: AccountReader>(
+    reader: &R,
+    snapshot: &mut AccountSnapshot,
+    settings: &Settings,
+) {
+    let scope = snapshot.phishing_scope(&settings.phishing_resistant_for);
+    let read: Vec<_> = stream::iter(scope)
+        .map(|i| {
+            let user = snapshot.users[i].name.clone();
+            async move { (i, reader.mfa_devices(&user).await) }
+        })
+        .buffer_unordered(settings.max_concurrency)
+        .collect()
+        .await;
+    for (i, result) in read {
+        let user = &mut snapshot.users[i];
+        match result {
+            Ok(serials) => {
+                user.mfa_devices = serials.iter().map(|s| MfaDevice::from_serial(s)).collect();
+                user.must_resist_phishing = true;
+            }
+            Err(e) => {
+                warn!(user = %user.name, error = %e, "could not list the user's MFA devices; whether they resist phishing is not judged")
+            }
+        }
+    }
 }
 
 /// Reads every MFA device of the users whose notice needs them: held to MFA by this run, with

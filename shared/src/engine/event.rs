@@ -236,6 +236,7 @@ where
                 let group = IamGroup {
                     name: name.clone(),
                     attached_policy_arns: vec![settings.deny_policy_arn.clone()],
+                    inline_policies: Vec::new(),
                 };
                 (name, group)
             })

@@ -44,6 +44,7 @@ fn facts(u: &U) -> UserFacts {
         mfa_devices: vec![],
         access_keys: Default::default(),
         released: false,
+        must_resist_phishing: false,
         iam: (!u.root && !u.deleted).then(|| IamUser {
             name: name.into(),
             groups: u.groups.iter().map(|g| g.to_string()).collect(),
@@ -75,6 +76,7 @@ fn groups() -> HashMap<String, IamGroup> {
             IamGroup {
                 name: n.into(),
                 attached_policy_arns: p,
+                inline_policies: Vec::new(),
             },
         )
     })

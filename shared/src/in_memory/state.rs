@@ -279,6 +279,7 @@ impl State {
             created: Some(user.created),
             groups: user.groups.clone(),
             attached_policy_arns: user.policies.clone(),
+            inline_policies: Vec::new(),
             tags: user.tags.clone(),
         }
     }
@@ -297,6 +298,7 @@ impl State {
                 .map(|(name, group)| IamGroup {
                     name: name.clone(),
                     attached_policy_arns: group.policies.clone(),
+                    inline_policies: Vec::new(),
                 })
                 .collect(),
             roles: self

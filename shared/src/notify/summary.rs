@@ -1,7 +1,7 @@
 //! The run summary: what a run found and did, for the security team.
 
 use super::{truncate, until_words, MAX_ERROR_CHARS, MAX_LISTED_USERS, RUN_SUMMARY};
-use crate::finding::{Finding, Status};
+use crate::finding::{Finding, Reason, Status};
 use crate::message::{Notification, MAX_SUBJECT_CHARS};
 use crate::run_report::{DenyPolicyCheck, RunReport};
 use serde_json::json;
@@ -11,7 +11,8 @@ use strum::IntoEnumIterator;
 
 /// Whether a run is worth a summary: something is non-compliant, something changed or failed,
 /// or (a whole-account run) the exempt users changed since the last summary that listed them:
-/// a stack without the event function would otherwise never show an exemption to anyone.
+/// a stack without the event function would otherwise never show an exemption to anyone; or
+/// a privileged role or user is open to a caller without MFA or to phishing.
 pub fn run_summary_due(report: &RunReport) -> bool {
     let s = &report.summary;
     s.non_compliant > 0
@@ -22,6 +23,7 @@ pub fn run_summary_due(report: &RunReport) -> bool {
         || s.roles
             .as_ref()
             .is_some_and(|r| r.privileged_without_mfa > 0)
+        || s.mfa_not_phishing_resistant > 0
 }
 
 /// Severity of a run: `critical` when something failed or the guard tripped, `warning` when
@@ -146,6 +148,27 @@ pub fn run_summary(report: &RunReport) -> Notification {
         }
     }
 
+    let phishable: Vec<&Finding> = (report.findings.iter())
+        .filter(|f| f.reasons.contains(&Reason::MfaNotPhishingResistant))
+        .collect();
+    if !phishable.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nUsers whose MFA must resist phishing (PHISHING_RESISTANT_FOR) and has no passkey or \
+             security key ({}; reported, never enforced):",
+            phishable.len()
+        );
+        for f in phishable.iter().take(MAX_LISTED_USERS) {
+            let _ = writeln!(text, "  {}", f.user);
+        }
+        if phishable.len() > MAX_LISTED_USERS {
+            let _ = writeln!(
+                text,
+                "  ... and {} more.",
+                phishable.len() - MAX_LISTED_USERS
+            );
+        }
+    }
     if let Some(roles) = &s.roles {
         let _ = writeln!(
             text,

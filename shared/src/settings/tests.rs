@@ -196,3 +196,35 @@ fn blank_values_count_as_unset() {
     assert_eq!(s.enforcement_group, None);
     assert!(s.dry_run);
 }
+
+#[test]
+fn phishing_resistant_for_is_nobody_privileged_or_groups() {
+    let scope = |v: &str| Settings::parse(&raw(&[("PHISHING_RESISTANT_FOR", v)]));
+    assert_eq!(
+        Settings::parse(&raw(&[])).unwrap().phishing_resistant_for,
+        PhishingResistantFor::Nobody
+    );
+    assert_eq!(
+        scope("NONE").unwrap().phishing_resistant_for,
+        PhishingResistantFor::Nobody
+    );
+    assert_eq!(
+        scope(" privileged ").unwrap().phishing_resistant_for,
+        PhishingResistantFor::Privileged
+    );
+    assert_eq!(
+        scope("Admins, break-glass,")
+            .unwrap()
+            .phishing_resistant_for,
+        PhishingResistantFor::Groups(vec!["Admins".into(), "break-glass".into()])
+    );
+    let err = scope("Admins,not a group").unwrap_err();
+    assert_eq!(err.variable, "PHISHING_RESISTANT_FOR");
+    assert!(
+        err.problem
+            .contains("expected none, privileged, or IAM group names")
+            && err.problem.contains("\"not a group\""),
+        "{}",
+        err.problem
+    );
+}

@@ -103,6 +103,7 @@ impl AccountReader for IamReader {
                         .into_iter()
                         .filter_map(|p| p.policy_arn)
                         .collect(),
+                    inline_policies: inline(u.user_policy_list.unwrap_or_default()),
                     tags: u
                         .tags
                         .unwrap_or_default()
@@ -120,6 +121,7 @@ impl AccountReader for IamReader {
                         .into_iter()
                         .filter_map(|p| p.policy_arn)
                         .collect(),
+                    inline_policies: inline(g.group_policy_list.unwrap_or_default()),
                 });
             }
             for r in page.role_detail_list.unwrap_or_default() {
@@ -138,18 +140,7 @@ impl AccountReader for IamReader {
                         .into_iter()
                         .filter_map(|p| p.policy_arn)
                         .collect(),
-                    inline_policies: r
-                        .role_policy_list
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|p| {
-                            let document = p.policy_document.unwrap_or_default();
-                            (
-                                p.policy_name.unwrap_or_default(),
-                                decode_policy_document(&document),
-                            )
-                        })
-                        .collect(),
+                    inline_policies: inline(r.role_policy_list.unwrap_or_default()),
                 });
             }
             for p in page.policies.unwrap_or_default() {
@@ -194,6 +185,17 @@ impl AccountReader for IamReader {
         // A user deleted since has no devices to tell them about.
         Ok(self.serials(user).await?.unwrap_or_default())
     }
+}
+
+/// Inline policies as `(name, decoded document)`.
+fn inline(policies: Vec<aws_sdk_iam::types::PolicyDetail>) -> Vec<(String, String)> {
+    (policies.into_iter())
+        .map(|p| {
+            let document = p.policy_document.unwrap_or_default();
+            let name = p.policy_name.unwrap_or_default();
+            (name, decode_policy_document(&document))
+        })
+        .collect()
 }
 
 impl IamReader {
@@ -306,6 +308,7 @@ impl TargetedReader for IamReader {
                 arn: found.arn,
                 groups,
                 attached_policy_arns,
+                inline_policies: Vec::new(),
                 tags: found
                     .tags
                     .unwrap_or_default()

@@ -483,3 +483,90 @@ async fn roles_are_judged_in_the_same_reads_and_a_privileged_one_without_mfa_is_
         ]
     );
 }
+
+#[tokio::test]
+async fn privileged_users_without_a_passkey_or_security_key_are_reported_never_written() {
+    const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let key = "arn:aws:iam::123456789012:u2f/user/kim/key-ABCDEFGHIJKLMNOP";
+    let iam = account(vec![
+        (
+            "ann",
+            User::console()
+                .with_device("arn:aws:iam::123456789012:mfa/ann")
+                .in_group(GROUP)
+                .with_policy(ADMIN),
+        ),
+        (
+            "kim",
+            User::console()
+                .with_device(key)
+                .in_group(GROUP)
+                .with_policy(ADMIN),
+        ),
+        (
+            "tom",
+            User::console()
+                .with_device("GAHT12345678")
+                .in_group(GROUP)
+                .with_policy(ADMIN),
+        ),
+        (
+            "dev",
+            User::console()
+                .with_device("arn:aws:iam::123456789012:mfa/dev")
+                .in_group(GROUP),
+        ),
+    ]);
+    let sns = InMemorySns::new();
+    let report = run(
+        &iam,
+        &sns,
+        &settings(&[("PHISHING_RESISTANT_FOR", "privileged")]),
+    )
+    .await;
+    let flagged: Vec<(&str, Status)> = report
+        .findings
+        .iter()
+        .filter(|f| f.reasons.contains(&Reason::MfaNotPhishingResistant))
+        .map(|f| (f.user.as_str(), f.status))
+        .collect();
+    // A hardware TOTP token's code can be phished as an app's can.
+    assert_eq!(
+        flagged,
+        [("ann", Status::Compliant), ("tom", Status::Compliant)]
+    );
+    assert_eq!(report.summary.mfa_not_phishing_resistant, 2);
+    assert!(iam.writes().is_empty(), "reported, never enforced");
+    let device_reads = iam
+        .reads()
+        .iter()
+        .filter(|r| **r == "ListMFADevices")
+        .count();
+    assert_eq!(
+        device_reads, 3,
+        "only the privileged users' devices are read"
+    );
+    let summary = sns
+        .sent()
+        .into_iter()
+        .last()
+        .unwrap_or_else(|| panic!("{:?}", report.notifications));
+    assert!(
+        summary.text.contains("PHISHING_RESISTANT_FOR"),
+        "{}",
+        summary.text
+    );
+    assert!(summary.text.contains("  ann\n") && summary.text.contains("  tom\n"));
+
+    // Without the setting nobody is judged and nothing extra is read.
+    let iam_default = account(vec![(
+        "ann",
+        User::console()
+            .with_device("arn:aws:iam::123456789012:mfa/ann")
+            .in_group(GROUP)
+            .with_policy(ADMIN),
+    )]);
+    let report = run(&iam_default, &InMemorySns::new(), &settings(&[])).await;
+    assert_eq!(report.summary.mfa_not_phishing_resistant, 0);
+    assert!(!iam_default.reads().contains(&"ListMFADevices"));
+}
