@@ -4,6 +4,7 @@
 //! status: 0 no non-compliant user remains, 2 some remain (or the guard tripped), 1 the run
 //! failed (bad input, unreadable account, a failed write).
 
+pub mod profile;
 pub mod render;
 
 use chrono::Utc;
@@ -62,6 +63,13 @@ pub enum Command {
     ScpDocument(ScpArgs),
     /// Render a saved JSON report (from `audit --format json` or the Lambda) as a table or CSV.
     Show(ShowArgs),
+    /// Print the ~/.aws/config profile a user needs to assume the MFA-protected admin role.
+    ///
+    /// Reads the user's MFA devices and prints a profile with role_arn, source_profile and
+    /// mfa_serial (an authenticator app's serial, or a hardware token's), so that the AWS CLI
+    /// asks for the code. Fails, saying why, when the user has no such device: a passkey or
+    /// security key works only in the console.
+    CliProfile(profile::CliProfileArgs),
 }
 
 /// Flags of `audit`.
@@ -139,6 +147,12 @@ pub struct SettingFlags {
     /// comma-separated; reported, never enforced [default: none].
     #[arg(long, env = "PHISHING_RESISTANT_FOR", value_name = "WHO")]
     pub phishing_resistant_for: Option<String>,
+    /// The stack's MFA-protected admin role: its profile is shown to those who may assume it.
+    #[arg(long, env = "ADMIN_ROLE_ARN", value_name = "ARN")]
+    pub admin_role_arn: Option<String>,
+    /// The group whose members may assume the admin role (never the enforcement group).
+    #[arg(long, env = "ADMIN_GROUP", value_name = "GROUP")]
+    pub admin_group: Option<String>,
 }
 
 /// Flags of `scp-document`.
@@ -205,6 +219,8 @@ impl SettingFlags {
             recipient_domains: v(&self.recipient_domains),
             remind_after_hours: v(&self.remind_after_hours),
             phishing_resistant_for: v(&self.phishing_resistant_for),
+            admin_role_arn: v(&self.admin_role_arn),
+            admin_group: v(&self.admin_group),
         }
     }
 }
@@ -225,6 +241,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::ScpDocument(args) => scp_document(&args),
         Command::Show(args) => show(args),
+        Command::CliProfile(args) => profile::cli_profile(args).await,
     }
 }
 

@@ -160,6 +160,38 @@ fn cli_guidance(finding: &Finding, situation: Situation) -> CliGuidance {
     }
 }
 
+/// A `~/.aws/config` profile that assumes `role_arn` with the user's MFA device: the CLI
+/// asks for the device's code and passes it to AssumeRole
+/// (<https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-role.html>). Named after
+/// the role; the user's own long-term keys come from `source_profile`.
+pub fn admin_profile(role_arn: &str, mfa_serial: &str, source_profile: &str) -> String {
+    let name = role_arn.rsplit('/').next().unwrap_or("admin");
+    format!(
+        "[profile {name}]\nrole_arn = {role_arn}\nsource_profile = {source_profile}\nmfa_serial = {mfa_serial}\n"
+    )
+}
+
+impl Guidance {
+    /// For a user who may assume the stack's admin role (`role_arn`) and has a TOTP device:
+    /// the role's profile, with that device's serial. Nothing changes for anyone else (no
+    /// access keys, or no device the CLI can use).
+    pub fn with_admin_role(mut self, finding: &Finding, role_arn: &str) -> Guidance {
+        let device = finding
+            .mfa_devices
+            .iter()
+            .find(|d| d.kind.gives_cli_sessions());
+        if let (Some(cli), Some(device)) = (self.cli.as_mut(), device) {
+            cli.config = Some(admin_profile(role_arn, &device.serial, "default"));
+            cli.notes.push(format!(
+                "To administer the account, use the admin role: aws --profile {} sts \
+                 get-caller-identity asks for your code once an hour.",
+                role_arn.rsplit('/').next().unwrap_or("admin")
+            ));
+        }
+        self
+    }
+}
+
 /// The guidance as text, for an e-mail.
 pub fn render_text(guidance: &Guidance) -> String {
     let mut text = String::new();

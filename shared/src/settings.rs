@@ -85,6 +85,11 @@ pub struct Settings {
     /// `PHISHING_RESISTANT_FOR`: whose MFA must include a passkey or security key (reported,
     /// never enforced).
     pub phishing_resistant_for: PhishingResistantFor,
+    /// `ADMIN_ROLE_ARN`: the stack's MFA-protected admin role, when it has one: users who may
+    /// assume it are shown its `~/.aws/config` profile.
+    pub admin_role_arn: Option<String>,
+    /// `ADMIN_GROUP`: the group allowed to assume the admin role; its members get the profile.
+    pub admin_group: Option<String>,
 }
 
 /// Whose MFA must be phishing-resistant (a passkey or security key). IAM's conditions cannot
@@ -135,10 +140,14 @@ pub struct RawSettings {
     pub remind_after_hours: Option<String>,
     /// `PHISHING_RESISTANT_FOR`.
     pub phishing_resistant_for: Option<String>,
+    /// `ADMIN_ROLE_ARN`.
+    pub admin_role_arn: Option<String>,
+    /// `ADMIN_GROUP`.
+    pub admin_group: Option<String>,
 }
 
 /// The environment variables the settings come from, in documentation order.
-pub const VARIABLES: [&str; 15] = [
+pub const VARIABLES: [&str; 17] = [
     "DENY_POLICY_ARN",
     "ENFORCEMENT_GROUP",
     "TOPIC_ARN",
@@ -154,6 +163,8 @@ pub const VARIABLES: [&str; 15] = [
     "RECIPIENT_DOMAINS",
     "REMIND_AFTER_HOURS",
     "PHISHING_RESISTANT_FOR",
+    "ADMIN_ROLE_ARN",
+    "ADMIN_GROUP",
 ];
 
 /// A setting that is missing or invalid. The message names the variable and the bad value.
@@ -186,6 +197,8 @@ impl RawSettings {
             recipient_domains: get("RECIPIENT_DOMAINS"),
             remind_after_hours: get("REMIND_AFTER_HOURS"),
             phishing_resistant_for: get("PHISHING_RESISTANT_FOR"),
+            admin_role_arn: get("ADMIN_ROLE_ARN"),
+            admin_group: get("ADMIN_GROUP"),
         }
     }
 
@@ -306,6 +319,26 @@ impl Settings {
             DEFAULT_REMIND_AFTER_HOURS,
             1..=24 * 365,
         )?;
+        let admin_role_arn = raw.admin_role_arn.as_deref().map(role_arn).transpose()?;
+        let admin_group = raw
+            .admin_group
+            .as_deref()
+            .map(|g| group_name("ADMIN_GROUP", g))
+            .transpose()?;
+        if let Some(group) = &admin_group {
+            if admin_role_arn.is_none() {
+                return Err(invalid(
+                    "ADMIN_GROUP",
+                    "needs ADMIN_ROLE_ARN, the role its members may assume",
+                ));
+            }
+            if enforcement_group.as_ref() == Some(group) {
+                return Err(invalid(
+                    "ADMIN_GROUP",
+                    format!("{group:?} is the enforcement group, which every compliant user is in; the admin group is a group of its own"),
+                ));
+            }
+        }
         Ok(Settings {
             deny_policy_arn,
             enforcement_group,
@@ -322,11 +355,28 @@ impl Settings {
             recipient_domains: recipient_domains(raw.recipient_domains.as_deref())?,
             remind_after: Duration::hours(remind_after_hours),
             phishing_resistant_for: phishing_resistant_for(raw.phishing_resistant_for.as_deref())?,
+            admin_role_arn,
+            admin_group,
         })
     }
 }
 
+/// Checks an IAM role ARN as `ADMIN_ROLE_ARN` is checked (the CLI's `cli-profile` takes one).
+pub fn check_role_arn(text: &str) -> Result<String, SettingsError> {
+    role_arn(text)
+}
+
 impl Settings {
+    /// The admin role `finding`'s user may assume, when the stack has one: everyone's without
+    /// `ADMIN_GROUP`, its members' only with it.
+    pub fn admin_role_for(&self, finding: &crate::finding::Finding) -> Option<&str> {
+        let member = match &self.admin_group {
+            Some(group) => finding.groups.contains(group),
+            None => true,
+        };
+        self.admin_role_arn.as_deref().filter(|_| member)
+    }
+
     /// Whether an address may be a notice's `recipient`: any, without `RECIPIENT_DOMAINS`;
     /// otherwise one whose domain is listed (letter case ignored).
     pub fn recipient_allowed(&self, address: &str) -> bool {
@@ -341,8 +391,8 @@ impl Settings {
 
 mod values;
 use values::{
-    boolean, group_name, invalid, phishing_resistant_for, policy_arn, recipient_domains, tag_key,
-    topic_arn, whole_number,
+    boolean, group_name, invalid, phishing_resistant_for, policy_arn, recipient_domains, role_arn,
+    tag_key, topic_arn, whole_number,
 };
 
 #[cfg(test)]

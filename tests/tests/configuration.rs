@@ -28,6 +28,11 @@ fn bad_value(variable: &str) -> (String, &'static str) {
         "RECIPIENT_DOMAINS" => ("example.com, not a domain", "expected mail domains"),
         "REMIND_AFTER_HOURS" => ("0", "out of range"),
         "PHISHING_RESISTANT_FOR" => ("admins,not a group", "expected none, privileged"),
+        "ADMIN_ROLE_ARN" => (
+            "arn:aws:iam::123456789012:user/admin",
+            "expected an IAM role ARN",
+        ),
+        "ADMIN_GROUP" => ("Admins", "needs ADMIN_ROLE_ARN"),
         other => panic!("{other} has no bad value here: every setting needs one"),
     };
     (value.to_string(), says)

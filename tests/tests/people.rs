@@ -181,6 +181,7 @@ async fn users_held_to_mfa_hear_what_changes_in_terms_of_their_own_devices() {
             Status::Compliant,
             NoticeKind::HeldToMfa,
             chrono::Duration::zero(),
+            None,
         )
         .text
     };
@@ -193,6 +194,8 @@ async fn users_held_to_mfa_hear_what_changes_in_terms_of_their_own_devices() {
     assert!(text("quinn").contains("Add an authenticator app or a hardware TOTP device"));
     assert!(!text("ravi").contains("AWS CLI"), "{}", text("ravi"));
 }
+
+const ADMIN_ROLE: &str = "arn:aws:iam::123456789012:role/mfa-enforcer-admin";
 
 /// Every `[profile ...]` block of a text, as `(name, keys)`.
 fn profile_blocks(text: &str) -> Vec<(String, Vec<String>)> {
@@ -226,7 +229,11 @@ fn no_notice_prints_a_profile_the_aws_cli_cannot_use() {
         ],
     ];
     let mut checked = 0;
-    for devices in device_sets {
+    let mut admin_profiles = 0;
+    for (devices, admin_role) in device_sets
+        .iter()
+        .flat_map(|d| [(d, None), (d, Some(ADMIN_ROLE))])
+    {
         for keys in [0, 1, 2] {
             for (status, kind) in [
                 (Status::Enforced, NoticeKind::Changed),
@@ -252,11 +259,27 @@ fn no_notice_prints_a_profile_the_aws_cli_cannot_use() {
                     actions: vec![],
                     facts: FindingFacts::default(),
                 };
-                let n = user_notice(ACCOUNT, &finding, status, kind, chrono::Duration::hours(24));
+                let n = user_notice(
+                    ACCOUNT,
+                    &finding,
+                    status,
+                    kind,
+                    chrono::Duration::hours(24),
+                    admin_role,
+                );
                 let config = n.json["guidance"]["cli"]["config"]
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
+                let blocks = profile_blocks(&config);
+                if admin_role.is_some() && !blocks.is_empty() {
+                    admin_profiles += 1;
+                    assert_eq!(blocks[0].0, "mfa-enforcer-admin", "{config}");
+                    assert!(
+                        config.contains(&format!("role_arn = {ADMIN_ROLE}")),
+                        "{config}"
+                    );
+                }
                 for text in [n.text, config] {
                     for (name, keys) in profile_blocks(&text) {
                         if keys.iter().any(|k| k == "mfa_serial") {
@@ -286,7 +309,10 @@ fn no_notice_prints_a_profile_the_aws_cli_cannot_use() {
             }
         }
     }
-    assert_eq!(checked, 75);
+    assert_eq!(checked, 150);
+    // The admin role's profile reaches exactly the users who can use it: access keys (1 or 2)
+    // and a TOTP device (an app, a token, a key beside an app), in each of the 5 notices.
+    assert_eq!(admin_profiles, 2 * 3 * 5);
     // The checker itself finds a bad block.
     let bad =
         "[profile carol-mfa]\nsource_profile = carol\nmfa_serial = arn:aws:iam::1:mfa/carol\n";

@@ -116,6 +116,10 @@ fn deployment(operators: &[&str]) -> Deployment {
             ),
             ("ScheduledAuditErrorsAlarm.Arn".into(), SCHEDULED_ALARM.into()),
             ("IamEventsErrorsAlarm.Arn".into(), EVENTS_ALARM.into()),
+            (
+                "AdminRole.Arn".into(),
+                "arn:aws:iam::123456789012:role/mfa-enforcer-admin".into(),
+            ),
         ]),
         conditions: BTreeMap::from([
             ("InUsEast1".into(), true),
@@ -1020,13 +1024,12 @@ fn every_policy_the_project_ships_passes_parliament() {
                     d.resolve(&properties["PolicyDocument"]).unwrap(),
                 );
             }
-            "AWS::IAM::Role" => {
-                for (i, p) in properties["Policies"]
+            "AWS::IAM::Role" | "AWS::IAM::Group" => {
+                let inline = properties["Policies"]
                     .as_array()
-                    .unwrap()
-                    .iter()
-                    .enumerate()
-                {
+                    .cloned()
+                    .unwrap_or_default();
+                for (i, p) in inline.iter().enumerate() {
                     policies.insert(
                         format!("{name} policy {i}"),
                         d.resolve(&p["PolicyDocument"]).unwrap(),

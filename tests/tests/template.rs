@@ -177,11 +177,14 @@ fn no_role_of_the_stack_may_author_policy_content() {
         .filter(|(_, r)| r["Type"] == "AWS::IAM::Role")
         .map(|(name, _)| name)
         .collect();
+    // The optional admin role is for people, who administer the account with it (after MFA);
+    // the enforcer never runs as it.
     assert_eq!(
         roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        ["IamEventsRole", "ScheduledAuditRole"]
+        ["AdminRole", "IamEventsRole", "ScheduledAuditRole"]
     );
-    for role in roles {
+    assert!(resources["AdminRole"]["Properties"]["Policies"].is_null());
+    for role in roles.into_iter().filter(|r| *r != "AdminRole") {
         let granted = granted(&t, role);
         for forbidden in [
             "iam:CreatePolicyVersion",
@@ -344,6 +347,11 @@ fn every_setting_is_a_parameter_with_the_codes_default() {
         let from_template = RawSettings::from_lookup(|name| {
             if let Some(v) = owned.get(name) {
                 return Some(v.to_string());
+            }
+            // Set only with the optional admin role (CreateAdminRole, "false" by default).
+            if env[name]["Fn::If"][0] == "CreatesAdminRole" {
+                assert_eq!(parameters["CreateAdminRole"]["Default"], "false");
+                return Some(env[name]["Fn::If"][2].as_str().unwrap().to_string());
             }
             let parameter = env[name]["Ref"]
                 .as_str()

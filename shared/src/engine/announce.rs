@@ -63,6 +63,7 @@ impl Pending {
                         notice.status,
                         notice.kind,
                         settings.grace_period,
+                        settings.admin_role_for(finding),
                     ),
                     remember: Some(notice.status),
                 }

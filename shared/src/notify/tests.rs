@@ -122,6 +122,7 @@ fn a_users_notice_says_what_happened_why_and_exactly_what_to_do() {
         Status::Enforced,
         NoticeKind::Changed,
         chrono::Duration::zero(),
+        None,
     );
     assert_eq!(
         n.subject,
@@ -161,6 +162,7 @@ fn a_users_notice_says_what_happened_why_and_exactly_what_to_do() {
         Status::InGrace,
         NoticeKind::Reminder,
         chrono::Duration::hours(72),
+        None,
     );
     assert!(
         n.subject.starts_with("Reminder: MFA enforcer"),

@@ -24,13 +24,15 @@ pub fn user_event_type(status: Status, kind: NoticeKind) -> &'static str {
 /// devices and keys (see [`crate::guidance`]).
 ///
 /// `grace_period` dates the end of an `in_grace` user's grace; a [`NoticeKind::Reminder`] is
-/// marked as one.
+/// marked as one. `admin_role`, for a user who may assume the stack's admin role, adds its
+/// `~/.aws/config` profile.
 pub fn user_notice(
     account_id: &str,
     finding: &Finding,
     status: Status,
     kind: NoticeKind,
     grace_period: chrono::Duration,
+    admin_role: Option<&str>,
 ) -> Notification {
     let user = finding.user.as_str();
     let reminder = kind == NoticeKind::Reminder;
@@ -84,7 +86,10 @@ pub fn user_notice(
         MAX_SUBJECT_CHARS,
     );
     let reasons: Vec<&str> = finding.reasons.iter().map(|r| r.as_str()).collect();
-    let guidance = guidance::guidance(finding, account_id, situation);
+    let mut guidance = guidance::guidance(finding, account_id, situation);
+    if let Some(role) = admin_role {
+        guidance = guidance.with_admin_role(finding, role);
+    }
     let mut text = String::new();
     let _ = writeln!(text, "{prefix}{headline} (AWS account {account_id}).\n");
     let _ = writeln!(text, "{what}\n");

@@ -228,3 +228,32 @@ fn phishing_resistant_for_is_nobody_privileged_or_groups() {
         err.problem
     );
 }
+
+#[test]
+fn the_admin_group_needs_the_role_and_is_never_the_enforcement_group() {
+    const ROLE: &str = "arn:aws:iam::123456789012:role/mfa-enforcer-admin";
+    let s = Settings::parse(&raw(&[
+        ("ADMIN_ROLE_ARN", ROLE),
+        ("ADMIN_GROUP", "MFAAdmins"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (s.admin_role_arn.as_deref(), s.admin_group.as_deref()),
+        (Some(ROLE), Some("MFAAdmins"))
+    );
+    let err = Settings::parse(&raw(&[("ADMIN_GROUP", "MFAAdmins")])).unwrap_err();
+    assert_eq!(err.variable, "ADMIN_GROUP");
+    let err = Settings::parse(&raw(&[
+        ("ADMIN_ROLE_ARN", ROLE),
+        ("ADMIN_GROUP", "MFAEnforced"),
+        ("ENFORCEMENT_GROUP", "MFAEnforced"),
+    ]))
+    .unwrap_err();
+    assert!(
+        err.problem.contains("is the enforcement group"),
+        "{}",
+        err.problem
+    );
+    let err = Settings::parse(&raw(&[("ADMIN_ROLE_ARN", "arn:aws:iam::aws:role/x")])).unwrap_err();
+    assert_eq!(err.variable, "ADMIN_ROLE_ARN");
+}

@@ -198,3 +198,29 @@ pub(super) fn phishing_resistant_for(
         }
     }
 }
+
+/// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<path/name>`.
+pub(super) fn role_arn(text: &str) -> Result<String, SettingsError> {
+    let text = text.trim();
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty() && !name.ends_with('/'));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(invalid(
+            "ADMIN_ROLE_ARN",
+            format!(
+                "expected an IAM role ARN like arn:aws:iam::123456789012:role/admin, got {text:?}"
+            ),
+        ))
+    }
+}

@@ -200,7 +200,7 @@ fn inline(policies: Vec<aws_sdk_iam::types::PolicyDetail>) -> Vec<(String, Strin
 
 impl IamReader {
     /// A user's MFA devices' serials (ListMFADevices); `None` when there is no such user.
-    async fn serials(&self, user: &str) -> Result<Option<Vec<String>>, AwsError> {
+    pub async fn serials(&self, user: &str) -> Result<Option<Vec<String>>, AwsError> {
         match self.client.list_mfa_devices().user_name(user).send().await {
             Ok(out) => Ok(Some(
                 out.mfa_devices
