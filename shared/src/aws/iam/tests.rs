@@ -249,4 +249,97 @@ mod report_states {
     fn throttling_body() -> String {
         error_body("Throttling", "Rate exceeded")
     }
+
+    /// Roles and customer managed policies come in the users' pages (moto returns one page
+    /// whatever MaxItems says, so the pages are mocked): every page is read, the trust policy
+    /// and documents decoded, only the default version kept.
+    #[tokio::test]
+    async fn roles_and_their_policies_come_in_the_same_pages() {
+        use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+        use aws_sdk_iam::types::{
+            AttachedPolicy, EntityType, ManagedPolicyDetail, PolicyDetail, PolicyVersion,
+            RoleDetail, UserDetail,
+        };
+        let trust = "%7B%22Statement%22%3A%5B%5D%7D";
+        let first = mock!(Client::get_account_authorization_details)
+            .match_requests(|r| {
+                r.marker().is_none()
+                    && r.filter().len() == 4
+                    && r.filter().contains(&EntityType::Role)
+                    && r.filter().contains(&EntityType::LocalManagedPolicy)
+            })
+            .then_output(|| {
+                GetAccountAuthorizationDetailsOutput::builder()
+                    .user_detail_list(UserDetail::builder().user_name("ann").build())
+                    .is_truncated(true)
+                    .marker("page-2")
+                    .build()
+            });
+        let second = mock!(Client::get_account_authorization_details)
+            .match_requests(|r| r.marker() == Some("page-2"))
+            .then_output(move || {
+                GetAccountAuthorizationDetailsOutput::builder()
+                    .role_detail_list(
+                        RoleDetail::builder()
+                            .role_name("admin")
+                            .role_id("AROAEXAMPLE")
+                            .path("/")
+                            .assume_role_policy_document(trust)
+                            .attached_managed_policies(
+                                AttachedPolicy::builder()
+                                    .policy_arn("arn:aws:iam::1:policy/p")
+                                    .build(),
+                            )
+                            .role_policy_list(
+                                PolicyDetail::builder()
+                                    .policy_name("inline")
+                                    .policy_document("%7B%7D")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .policies(
+                        ManagedPolicyDetail::builder()
+                            .arn("arn:aws:iam::1:policy/p")
+                            .policy_version_list(
+                                PolicyVersion::builder()
+                                    .version_id("v1")
+                                    .document("%7B%22old%22%3A1%7D")
+                                    .is_default_version(false)
+                                    .build(),
+                            )
+                            .policy_version_list(
+                                PolicyVersion::builder()
+                                    .version_id("v2")
+                                    .document("%7B%22new%22%3A2%7D")
+                                    .is_default_version(true)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .is_truncated(false)
+                    .build()
+            });
+        let details = fast(client(&[&first, &second]))
+            .authorization_details()
+            .await
+            .unwrap();
+        assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+        assert_eq!(details.users.len(), 1);
+        let role = &details.roles[0];
+        assert_eq!(
+            (
+                role.name.as_str(),
+                role.id.as_str(),
+                role.trust_policy.as_str()
+            ),
+            ("admin", "AROAEXAMPLE", r#"{"Statement":[]}"#)
+        );
+        assert_eq!(role.attached_policy_arns, ["arn:aws:iam::1:policy/p"]);
+        assert_eq!(
+            role.inline_policies,
+            [("inline".to_string(), "{}".to_string())]
+        );
+        assert_eq!(details.policies[0].document, r#"{"new":2}"#);
+    }
 }
