@@ -166,6 +166,53 @@ fn leaves_depend_on_nothing_else_of_the_crate() {
     }
 }
 
+/// The decision core (ARCHITECTURE.md, "A pure core"): values in, values out.
+const PURE: [&str; 13] = [
+    "evaluate",
+    "plan",
+    "notices",
+    "guidance",
+    "event",
+    "policy",
+    "policy_grammar",
+    "roles",
+    "phishing",
+    "scp",
+    "notify",
+    "report",
+    "snapshot",
+];
+
+/// What a pure module must never name: an SDK, the environment, the clock, a runtime, a port.
+const IMPURE: [&str; 7] = [
+    "aws_sdk",
+    "std::env",
+    "Utc::now",
+    "SystemTime",
+    "tokio::",
+    "crate::ports",
+    "crate::aws",
+];
+
+#[test]
+fn the_decision_core_names_no_sdk_environment_clock_or_port() {
+    let mut checked = 0;
+    for path in rust_files(&src()).into_iter().filter(|p| !is_test(p)) {
+        let Some(module) = module_of(&path) else {
+            continue;
+        };
+        if !PURE.contains(&module.as_str()) {
+            continue;
+        }
+        let code = code(&std::fs::read_to_string(&path).unwrap());
+        for word in IMPURE {
+            assert!(!code.contains(word), "{} names {word}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= PURE.len(), "only {checked} files checked");
+}
+
 #[test]
 fn no_source_file_is_longer_than_max_lines() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
