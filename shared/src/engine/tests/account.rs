@@ -570,3 +570,60 @@ async fn privileged_users_without_a_passkey_or_security_key_are_reported_never_w
     assert_eq!(report.summary.mfa_not_phishing_resistant, 0);
     assert!(!iam_default.reads().contains(&"ListMFADevices"));
 }
+
+#[tokio::test]
+async fn root_as_aws_runs_it_now_credentials_removed_access_keys_or_a_virtual_device() {
+    // Root's credentials removed centrally: no password, no keys, no MFA. Nobody signs in.
+    let removed = account(vec![]);
+    removed.change(|s| {
+        s.root.mfa_enabled = false;
+        s.root.password_present = Some(false);
+    });
+    let sns = InMemorySns::new();
+    let report = run(&removed, &sns, &settings(&[])).await;
+    assert_eq!(
+        (
+            report.findings[0].status,
+            report.findings[0].reasons.clone()
+        ),
+        (Status::NotApplicable, vec![Reason::RootCredentialsAbsent])
+    );
+    assert!(sns.event_types().is_empty(), "nothing to tell");
+    assert_eq!(report.verdict(), Verdict::Clean);
+
+    // Access keys (the credential report's root row) beside MFA, and a virtual device.
+    let keys = account(vec![]);
+    keys.change(|s| {
+        s.root.access_keys_present = Some(true);
+        s.root_virtual_device = Some("arn:aws:iam::123456789012:mfa/root-phone".to_string());
+    });
+    let sns = InMemorySns::new();
+    let report = run(&keys, &sns, &settings(&[])).await;
+    assert_eq!(
+        (
+            report.findings[0].status,
+            report.findings[0].reasons.clone()
+        ),
+        (
+            Status::NonCompliant,
+            vec![Reason::RootAccessKeysPresent, Reason::RootMfaNotHardware]
+        )
+    );
+    assert_eq!(sns.event_types(), ["root_at_risk", "run_summary"]);
+    let alert = &sns.sent()[0];
+    assert_eq!(alert.attributes["severity"], "critical");
+    assert!(
+        alert.text.contains("IAM.4") && alert.text.contains("IAM.6"),
+        "{}",
+        alert.text
+    );
+    assert_eq!(
+        alert.json["reasons"],
+        serde_json::json!(["root_access_keys_present", "root_mfa_not_hardware"])
+    );
+    assert!(keys.writes().is_empty(), "root is only ever reported");
+    assert!(
+        !keys.reads().contains(&"GetAccountSummary"),
+        "root has MFA: the summary is not needed"
+    );
+}
