@@ -67,8 +67,9 @@ pub enum Command {
     ///
     /// Reads the user's MFA devices and prints a profile with role_arn, source_profile and
     /// mfa_serial (an authenticator app's serial, or a hardware token's), so that the AWS CLI
-    /// asks for the code. Fails, saying why, when the user has no such device: a passkey or
-    /// security key works only in the console.
+    /// asks for the code. The profile is named after the role: append it to ~/.aws/config
+    /// unless a section of that name is there already. Fails, saying why, when the user has no
+    /// such device: a passkey or security key works only in the console.
     CliProfile(profile::CliProfileArgs),
 }
 

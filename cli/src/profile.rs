@@ -17,9 +17,9 @@ pub struct CliProfileArgs {
     /// The role to assume: the stack's admin role (its AdminRoleArn output).
     #[arg(long, env = "ADMIN_ROLE_ARN", value_name = "ARN")]
     pub role_arn: Option<String>,
-    /// The profile that holds the user's own access keys.
-    #[arg(long, default_value = "default", value_name = "NAME")]
-    pub source_profile: String,
+    /// The profile that holds the user's own access keys [default: --profile, else default].
+    #[arg(long, value_name = "NAME")]
+    pub source_profile: Option<String>,
     /// AWS named profile to read the user's devices with.
     #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
@@ -50,10 +50,10 @@ pub async fn cli_profile(args: CliProfileArgs) -> ExitCode {
     };
     match choose_device(&serials) {
         Ok(device) => {
-            print!(
-                "{}",
-                admin_profile(role_arn, &device.serial, &args.source_profile)
-            );
+            let source = (args.source_profile.as_deref())
+                .or(args.profile.as_deref())
+                .unwrap_or("default");
+            print!("{}", admin_profile(role_arn, &device.serial, source));
             ExitCode::from(crate::EXIT_CLEAN)
         }
         Err(why) => fail(format!("{}: {why}", args.user)),

@@ -47,9 +47,10 @@ vocabulary! {
         /// The deny policy attached to the user is not a canonical document, so it holds nobody:
         /// the user would otherwise be `enforced`.
         DenyPolicyNotCanonical,
-        /// The root user has no password and no access keys (its credentials are removed, as
-        /// AWS Organizations' central root access management leaves member accounts): nobody
-        /// can sign in as root, so MFA does not apply.
+        /// The root user has no password and no access keys now (as AWS Organizations' central
+        /// root access management leaves member accounts): nobody signs in as root with them,
+        /// so MFA does not apply. Outside central management, a password can still be recovered
+        /// through the root user's e-mail.
         RootCredentialsAbsent,
         /// The root user has access keys: long-term keys with every permission, which MFA
         /// cannot protect (Security Hub IAM.4).

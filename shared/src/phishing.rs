@@ -23,7 +23,10 @@ pub fn in_scope(
 ) -> bool {
     match scope {
         PhishingResistantFor::Nobody => false,
-        PhishingResistantFor::Groups(listed) => user.groups.iter().any(|g| listed.contains(g)),
+        // IAM group names are unique ignoring case.
+        PhishingResistantFor::Groups(listed) => {
+            (user.groups.iter()).any(|g| listed.iter().any(|l| l.eq_ignore_ascii_case(g)))
+        }
         PhishingResistantFor::Privileged => {
             let own = privileged_by(&user.attached_policy_arns, &user.inline_policies, managed);
             !own.is_empty()
@@ -94,7 +97,7 @@ mod tests {
             &managed,
             &privileged
         ));
-        let listed = PhishingResistantFor::Groups(vec!["Dev".into()]);
+        let listed = PhishingResistantFor::Groups(vec!["DEV".into()]);
         assert!(in_scope(&user(&["Dev"], &[]), &groups, &managed, &listed));
         assert!(!in_scope(&user(&[], &[ADMIN]), &groups, &managed, &listed));
         let nobody = PhishingResistantFor::Nobody;

@@ -147,10 +147,25 @@ impl Operator {
         }
     }
 
+    /// Whether the operator asks that the key *not* match (`StringNotEquals`, `NumericNotEquals`,
+    /// `ArnNotLike`, `NotIpAddress`...).
+    pub fn negated(&self) -> bool {
+        self.base.contains("not")
+    }
+
     /// Whether the condition holds when its key is absent from the request: `IfExists` and
-    /// `ForAllValues:` ones do, `Null` decides by its value, every other one does not.
+    /// `ForAllValues:` ones do, `ForAnyValue:` ones do not, a negated operator does ("if the
+    /// policy condition requires that the key is not matched [...] and the right key is not
+    /// present, the condition is true",
+    /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>),
+    /// `Null` decides by its value, and every other one does not.
     pub fn holds_when_absent(&self) -> bool {
-        self.if_exists || self.qualifier == Some(SetQualifier::ForAllValues)
+        self.if_exists
+            || match self.qualifier {
+                Some(SetQualifier::ForAllValues) => true,
+                Some(SetQualifier::ForAnyValue) => false,
+                None => self.negated(),
+            }
     }
 }
 
@@ -351,6 +366,17 @@ mod tests {
         let op = Operator::parse("ForAnyValue:StringEquals");
         assert!(!op.holds_when_absent());
         assert!(!Operator::parse("NumericLessThan").holds_when_absent());
+        for negated in [
+            "StringNotEquals",
+            "StringNotEqualsIgnoreCase",
+            "StringNotLike",
+            "NumericNotEquals",
+            "ArnNotLike",
+            "NotIpAddress",
+        ] {
+            assert!(Operator::parse(negated).holds_when_absent(), "{negated}");
+        }
+        assert!(!Operator::parse("ForAnyValue:StringNotLike").holds_when_absent());
     }
 
     #[test]

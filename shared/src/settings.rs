@@ -88,7 +88,8 @@ pub struct Settings {
     /// `ADMIN_ROLE_ARN`: the stack's MFA-protected admin role, when it has one: users who may
     /// assume it are shown its `~/.aws/config` profile.
     pub admin_role_arn: Option<String>,
-    /// `ADMIN_GROUP`: the group allowed to assume the admin role; its members get the profile.
+    /// `ADMIN_GROUP`: the group allowed to assume the admin role (set with `ADMIN_ROLE_ARN`);
+    /// its members get the profile.
     pub admin_group: Option<String>,
 }
 
@@ -325,14 +326,25 @@ impl Settings {
             .as_deref()
             .map(|g| group_name("ADMIN_GROUP", g))
             .transpose()?;
-        if let Some(group) = &admin_group {
-            if admin_role_arn.is_none() {
+        // Both or neither: without a group, every notified user would get the admin profile.
+        match (&admin_role_arn, &admin_group) {
+            (Some(_), None) => {
+                return Err(invalid(
+                    "ADMIN_ROLE_ARN",
+                    "needs ADMIN_GROUP, the group whose members may assume it (only they are shown its profile)",
+                ))
+            }
+            (None, Some(_)) => {
                 return Err(invalid(
                     "ADMIN_GROUP",
                     "needs ADMIN_ROLE_ARN, the role its members may assume",
-                ));
+                ))
             }
-            if enforcement_group.as_ref() == Some(group) {
+            _ => {}
+        }
+        // IAM group names are unique ignoring case.
+        if let (Some(group), Some(enforcement)) = (&admin_group, &enforcement_group) {
+            if group.eq_ignore_ascii_case(enforcement) {
                 return Err(invalid(
                     "ADMIN_GROUP",
                     format!("{group:?} is the enforcement group, which every compliant user is in; the admin group is a group of its own"),
@@ -367,13 +379,11 @@ pub fn check_role_arn(text: &str) -> Result<String, SettingsError> {
 }
 
 impl Settings {
-    /// The admin role `finding`'s user may assume, when the stack has one: everyone's without
-    /// `ADMIN_GROUP`, its members' only with it.
+    /// The admin role `finding`'s user may assume, when the stack has one and they are in
+    /// `ADMIN_GROUP`.
     pub fn admin_role_for(&self, finding: &crate::finding::Finding) -> Option<&str> {
-        let member = match &self.admin_group {
-            Some(group) => finding.groups.contains(group),
-            None => true,
-        };
+        let group = self.admin_group.as_deref()?;
+        let member = finding.groups.iter().any(|g| g.eq_ignore_ascii_case(group));
         self.admin_role_arn.as_deref().filter(|_| member)
     }
 

@@ -1,6 +1,7 @@
 //! The stack's MFA-protected admin role (off by default), held to a real IAM policy evaluator
-//! as deployed: only a member of the admin group, signed in with MFA within the age limit, may
-//! assume it; access keys alone, a session without MFA, stale MFA, and the enforcement group
+//! as deployed: only a listed admin in the admin group, signed in with MFA within the age
+//! limit, may assume it; access keys alone, a session without MFA, stale MFA, a group member
+//! not listed, PowerUserAccess or any `sts:AssumeRole` on `*`, and the enforcement group
 //! (every compliant user is in it) may not. And `mfa-enforcer cli-profile` against moto: the
 //! profile it prints is read by botocore's own config-file parser with `role_arn`,
 //! `source_profile` and the user's real `mfa_serial`; it refuses, saying why, a user with
@@ -28,6 +29,10 @@ fn deployment() -> Deployment {
             ("AdminMfaMaxAgeSeconds".into(), json!("3600")),
             ("AdminGroupName".into(), json!("MFAAdmins")),
             ("AdminPolicyArn".into(), json!("")),
+            (
+                "AdminPrincipalArns".into(),
+                json!([format!("arn:aws:iam::{ACCOUNT}:user/ann")]),
+            ),
             ("NamePrefix".into(), json!("mfa-enforcer")),
         ]),
         attributes: BTreeMap::from([("AdminRole.Arn".into(), ADMIN_ROLE.into())]),
@@ -40,7 +45,7 @@ fn deployment() -> Deployment {
 }
 
 #[test]
-fn only_the_admin_group_with_recent_mfa_may_assume_the_admin_role() {
+fn only_the_listed_admins_with_recent_mfa_may_assume_the_admin_role() {
     let t = load();
     assert_eq!(
         t["Parameters"]["CreateAdminRole"]["Default"], "false",
@@ -77,26 +82,64 @@ fn only_the_admin_group_with_recent_mfa_may_assume_the_admin_role() {
         "{rule}"
     );
 
-    let admin =
-        json!({"arn": format!("arn:aws:iam::{ACCOUNT}:user/ann"), "groups": [[group_policy]]});
-    let enforced = json!({"arn": format!("arn:aws:iam::{ACCOUNT}:user/eve"), "groups": [[deny_policy_document()]]});
+    let user = |name: &str, policies: Value, groups: Value| json!({"arn": format!("arn:aws:iam::{ACCOUNT}:user/{name}"), "policies": policies, "groups": groups});
+    let admin = user("ann", json!([]), json!([[group_policy]]));
+    let unlisted = user("bob", json!([]), json!([[group_policy]]));
+    let enforced = user("eve", json!([]), json!([[deny_policy_document()]]));
+    // PowerUserAccess allows sts:AssumeRole on every role: with an account-wide trust, it
+    // would be an administrator's session.
+    let power_user = user(
+        "pat",
+        json!([{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]}]),
+        json!([]),
+    );
+    let assume_anything = user(
+        "sam",
+        json!([{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "sts:AssumeRole", "Resource": "*"}]}]),
+        json!([]),
+    );
     let mfa =
         |age: &str| json!({"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": age});
     let cases = [
-        ("admin group, MFA a minute ago", &admin, mfa("60"), true),
         (
-            "admin group, access keys (no MFA key at all)",
+            "listed admin in the group, MFA a minute ago",
+            &admin,
+            mfa("60"),
+            true,
+        ),
+        (
+            "listed admin, access keys (no MFA key at all)",
             &admin,
             json!({}),
             false,
         ),
         (
-            "admin group, session without MFA",
+            "listed admin, session without MFA",
             &admin,
             json!({"aws:MultiFactorAuthPresent": "false"}),
             false,
         ),
-        ("admin group, MFA two hours ago", &admin, mfa("7200"), false),
+        (
+            "listed admin, MFA two hours ago",
+            &admin,
+            mfa("7200"),
+            false,
+        ),
+        (
+            "in the admin group but not listed, with MFA",
+            &unlisted,
+            mfa("60"),
+            false,
+        ),
+        ("PowerUserAccess, with MFA", &power_user, mfa("60"), false),
+        (
+            "sts:AssumeRole on *, with MFA",
+            &assume_anything,
+            mfa("60"),
+            false,
+        ),
         ("enforcement group, with MFA", &enforced, mfa("60"), false),
         (
             "enforcement group, without MFA",

@@ -196,7 +196,11 @@ fn allowed(document: &Document, caller: &str, request: Caller) -> bool {
         (Some(Principals::Listed(list)), false) => list.iter().any(|p| {
             p.kind == PrincipalKind::Aws && {
                 let named = account_or_arn(&p.value);
-                named == "*" || named == caller
+                // A Deny naming an account covers every principal of it; an Allow naming an
+                // account lets its principals in only by their own policies, judged as one.
+                named == "*"
+                    || named == caller
+                    || (s.effect == Effect::Deny && account_of(caller).as_ref() == Some(&named))
             }
         }),
         // NotPrincipal: an Allow grants everyone else (taken as anyone); a Deny spares the
@@ -208,18 +212,30 @@ fn allowed(document: &Document, caller: &str, request: Caller) -> bool {
     let statements = || document.statements.iter().filter(applies);
     let denied = statements()
         .filter(|s| s.effect == Effect::Deny)
-        .any(|s| s.conditions.iter().all(|c| holds(c, request) == Some(true)));
+        .any(|s| (s.conditions.iter()).all(|c| holds(c, request, Effect::Deny) == Some(true)));
     let granted = statements().filter(|s| s.effect == Effect::Allow).any(|s| {
         s.conditions
             .iter()
-            .all(|c| holds(c, request) != Some(false))
+            .all(|c| holds(c, request, Effect::Allow) != Some(false))
     });
     granted && !denied
 }
 
+/// The account (`account:ID`) of an ARN caller, as [`account_or_arn`] names accounts.
+fn account_of(caller: &str) -> Option<String> {
+    let parts: Vec<&str> = caller.split(':').collect();
+    (parts.len() >= 6 && parts[0] == "arn").then(|| format!("account:{}", parts[4]))
+}
+
 /// Whether a condition holds in the request; `None` for a key other than MFA's, or an
-/// operator this judgement does not read.
-fn holds(condition: &Condition, request: Caller) -> Option<bool> {
+/// operator this judgement does not read. Policy values of `Bool` and `Null` are compared
+/// ignoring case for an Allow and exactly for a Deny: where IAM's reading is in doubt, the
+/// trust is read the way that lets more callers in.
+fn holds(condition: &Condition, request: Caller, effect: Effect) -> Option<bool> {
+    let same = |policy: &str, value: &str| match effect {
+        Effect::Allow => policy.eq_ignore_ascii_case(value),
+        Effect::Deny => policy == value,
+    };
     if condition.key != MFA_PRESENT && condition.key != MFA_AGE {
         return None;
     }
@@ -232,7 +248,7 @@ fn holds(condition: &Condition, request: Caller) -> Option<bool> {
             condition
                 .values
                 .iter()
-                .any(|v| v.eq_ignore_ascii_case(if absent { "true" } else { "false" })),
+                .any(|v| same(v, if absent { "true" } else { "false" })),
         );
     }
     let Some(value) = value else {
@@ -248,7 +264,8 @@ fn holds(condition: &Condition, request: Caller) -> Option<bool> {
     let number = |text: &str| text.trim().parse::<f64>().ok();
     let base = op.base.as_str();
     match base {
-        "bool" | "stringequalsignorecase" => any(&|v| Some(v.eq_ignore_ascii_case(value))),
+        "bool" => any(&|v| Some(same(v, value))),
+        "stringequalsignorecase" => any(&|v| Some(v.eq_ignore_ascii_case(value))),
         "stringequals" => any(&|v| Some(v == value)),
         "stringlike" => any(&|v| Some(wildcard_match(v, value))),
         "stringnotequalsignorecase" => any(&|v| Some(v.eq_ignore_ascii_case(value))).map(|m| !m),
@@ -292,7 +309,7 @@ fn is_mfa_deny(s: &Statement) -> bool {
         && !s.conditions.is_empty()
         && s.conditions
             .iter()
-            .all(|c| holds(c, Caller::LongTermKeys) == Some(true))
+            .all(|c| holds(c, Caller::LongTermKeys, Effect::Deny) == Some(true))
 }
 
 #[cfg(test)]

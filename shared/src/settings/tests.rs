@@ -218,6 +218,7 @@ fn phishing_resistant_for_is_nobody_privileged_or_groups() {
             .phishing_resistant_for,
         PhishingResistantFor::Groups(vec!["Admins".into(), "break-glass".into()])
     );
+    assert_eq!(scope(" , ").unwrap_err().variable, "PHISHING_RESISTANT_FOR");
     let err = scope("Admins,not a group").unwrap_err();
     assert_eq!(err.variable, "PHISHING_RESISTANT_FOR");
     assert!(
@@ -243,9 +244,12 @@ fn the_admin_group_needs_the_role_and_is_never_the_enforcement_group() {
     );
     let err = Settings::parse(&raw(&[("ADMIN_GROUP", "MFAAdmins")])).unwrap_err();
     assert_eq!(err.variable, "ADMIN_GROUP");
+    let err = Settings::parse(&raw(&[("ADMIN_ROLE_ARN", ROLE)])).unwrap_err();
+    assert_eq!(err.variable, "ADMIN_ROLE_ARN");
+    assert!(err.problem.contains("needs ADMIN_GROUP"), "{}", err.problem);
     let err = Settings::parse(&raw(&[
         ("ADMIN_ROLE_ARN", ROLE),
-        ("ADMIN_GROUP", "MFAEnforced"),
+        ("ADMIN_GROUP", "mfaenforced"),
         ("ENFORCEMENT_GROUP", "MFAEnforced"),
     ]))
     .unwrap_err();
@@ -254,6 +258,10 @@ fn the_admin_group_needs_the_role_and_is_never_the_enforcement_group() {
         "{}",
         err.problem
     );
-    let err = Settings::parse(&raw(&[("ADMIN_ROLE_ARN", "arn:aws:iam::aws:role/x")])).unwrap_err();
+    let err = Settings::parse(&raw(&[
+        ("ADMIN_ROLE_ARN", "arn:aws:iam::aws:role/x"),
+        ("ADMIN_GROUP", "MFAAdmins"),
+    ]))
+    .unwrap_err();
     assert_eq!(err.variable, "ADMIN_ROLE_ARN");
 }

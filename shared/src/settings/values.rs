@@ -194,6 +194,14 @@ pub(super) fn phishing_resistant_for(
                         ),
                     )
                 })?;
+            if groups.is_empty() {
+                return Err(invalid(
+                    VARIABLE,
+                    format!(
+                        "expected none, privileged, or IAM group names, comma-separated, got {v:?}"
+                    ),
+                ));
+            }
             Ok(PhishingResistantFor::Groups(groups))
         }
     }

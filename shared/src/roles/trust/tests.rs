@@ -114,6 +114,20 @@ fn a_deny_counts_only_when_it_keeps_out_access_keys_for_every_caller() {
         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}"#,
     );
     assert_eq!(v.classification, MfaNotRequired);
+    // IAM's reading of "False" is in doubt: a Deny is not relied on for it.
+    let v = with(
+        r#"{"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+        "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "False"}}}"#,
+    );
+    assert_eq!(v.classification, MfaNotRequired);
+    // A Deny naming the account covers a user of it that an Allow names.
+    let v = verdict(
+        r#"{"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole",
+             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}"#,
+    );
+    assert_eq!(v.classification, MfaRequired);
     // The root ARN and the bare account ID are the same principal.
     let v = with(
         r#"{"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
@@ -155,8 +169,21 @@ fn conditions_that_do_not_require_mfa_are_not_taken_for_it() {
             r#"{"StringEquals": {"aws:MultiFactorAuthPresent": "true"}}"#,
             MfaRequired,
         ),
+        // A negated operator holds when the key is absent: access keys get in.
         (
             r#"{"StringNotEquals": {"aws:MultiFactorAuthPresent": "false"}}"#,
+            MfaBypassable,
+        ),
+        (
+            r#"{"StringNotLike": {"aws:MultiFactorAuthPresent": "f*"}}"#,
+            MfaBypassable,
+        ),
+        (
+            r#"{"NumericNotEquals": {"aws:MultiFactorAuthAge": "0"}}"#,
+            MfaNotRequired,
+        ),
+        (
+            r#"{"ForAnyValue:StringNotEquals": {"aws:MultiFactorAuthPresent": "false"}}"#,
             MfaRequired,
         ),
         (
