@@ -181,6 +181,28 @@ fn role_reasons(r: &RoleFinding) -> String {
         .join(",")
 }
 
+/// A cell a spreadsheet shows as text: one that begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be read as a formula (IAM user, group and role names may begin with
+/// `=`, `+`, `-` or `@`, and whoever creates a user chooses its name), so it is prefixed with
+/// `'`, as OWASP's guidance on CSV injection advises
+/// (<https://owasp.org/www-community/attacks/CSV_Injection>).
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// Writes one CSV record, every cell made [`spreadsheet_safe`].
+fn record<'a>(
+    w: &mut csv::Writer<Vec<u8>>,
+    cells: impl IntoIterator<Item = &'a str>,
+) -> Result<(), String> {
+    let cells: Vec<std::borrow::Cow<str>> = cells.into_iter().map(spreadsheet_safe).collect();
+    w.write_record(cells.iter().map(|c| c.as_bytes()))
+        .map_err(|e| e.to_string())
+}
+
 /// One row per user, then one per role (`kind` says which; a role's `status` is its
 /// classification, and the columns that only users have are empty).
 fn csv(report: &RunReport) -> Result<String, String> {
@@ -204,36 +226,40 @@ fn csv(report: &RunReport) -> Result<String, String> {
             .password_enabled
             .map(|p| p.to_string())
             .unwrap_or_default();
-        w.write_record([
-            f.user.as_str(),
-            f.arn.as_str(),
-            f.status.as_str(),
-            &reasons(f),
-            if f.mfa_active { "true" } else { "false" },
-            &password,
-            &f.groups.join(","),
-            &actions(f),
-            "user",
-            "",
-            "",
-        ])
-        .map_err(|e| e.to_string())?;
+        record(
+            &mut w,
+            [
+                f.user.as_str(),
+                f.arn.as_str(),
+                f.status.as_str(),
+                &reasons(f),
+                if f.mfa_active { "true" } else { "false" },
+                &password,
+                &f.groups.join(","),
+                &actions(f),
+                "user",
+                "",
+                "",
+            ],
+        )?;
     }
     for r in report.roles.iter().flatten() {
-        w.write_record([
-            r.name.as_str(),
-            r.arn.as_str(),
-            r.classification.as_str(),
-            &role_reasons(r),
-            "",
-            "",
-            "",
-            "",
-            "role",
-            if r.privileged { "true" } else { "false" },
-            &r.principals.join(","),
-        ])
-        .map_err(|e| e.to_string())?;
+        record(
+            &mut w,
+            [
+                r.name.as_str(),
+                r.arn.as_str(),
+                r.classification.as_str(),
+                &role_reasons(r),
+                "",
+                "",
+                "",
+                "",
+                "role",
+                if r.privileged { "true" } else { "false" },
+                &r.principals.join(","),
+            ],
+        )?;
     }
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
@@ -354,6 +380,35 @@ mod tests {
             lines[3],
             "admin,arn:aws:iam::123456789012:role/admin,mfa_bypassable,mfa_if_exists_admits_access_keys,,,,,role,true,arn:aws:iam::123456789012:root"
         );
+    }
+
+    #[test]
+    fn no_cell_is_read_as_a_formula() {
+        let mut r = report();
+        r.findings[1].user = "=HYPERLINK(\"http://evil.example\",\"x\")".into();
+        r.findings[1].groups = vec!["+cmd".into(), "ops".into()];
+        r.roles.as_mut().unwrap()[0].name = "@SUM(A1)".into();
+        r.roles.as_mut().unwrap()[0].principals = vec!["-2+3".into()];
+        let c = render(&r, Format::Csv).unwrap();
+        let rows: Vec<Vec<String>> = csv::Reader::from_reader(c.as_bytes())
+            .records()
+            .map(|row| row.unwrap().iter().map(String::from).collect())
+            .collect();
+        assert_eq!(rows[1][0], "'=HYPERLINK(\"http://evil.example\",\"x\")");
+        assert_eq!(rows[1][6], "'+cmd,ops");
+        assert_eq!(rows[2][0], "'@SUM(A1)");
+        assert_eq!(rows[2][10], "'-2+3");
+        for row in &rows {
+            for cell in row {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{cell}"
+                );
+            }
+        }
+        for (cell, safe) in [("\tx", "'\tx"), ("\r=1", "'\r=1"), ("a=1", "a=1"), ("", "")] {
+            assert_eq!(spreadsheet_safe(cell), safe);
+        }
     }
 
     #[test]
