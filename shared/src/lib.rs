@@ -74,6 +74,7 @@ pub mod lambda;
 pub mod message;
 pub mod notices;
 pub mod notify;
+pub mod org;
 pub mod permissions;
 pub mod phishing;
 pub mod plan;

@@ -245,6 +245,11 @@ impl Summary {
         }
     }
 
+    /// Adds `n` users of `status` (an organization's totals).
+    pub fn add_status(&mut self, status: Status, n: usize) {
+        *self.status_mut(status) += n;
+    }
+
     fn status_mut(&mut self, status: Status) -> &mut usize {
         match status {
             Status::NotApplicable => &mut self.not_applicable,
