@@ -4,6 +4,7 @@
 //! status: 0 no non-compliant user remains, 2 some remain (or the guard tripped), 1 the run
 //! failed (bad input, unreadable account, a failed write).
 
+pub mod org;
 pub mod profile;
 pub mod render;
 
@@ -61,7 +62,8 @@ pub enum Command {
     /// The defaults are the names infra/stackset.yaml gives every account. SCPs never apply
     /// to the management account; detach the SCP there to break glass completely.
     ScpDocument(ScpArgs),
-    /// Render a saved JSON report (from `audit --format json` or the Lambda) as a table or CSV.
+    /// Render a saved JSON report (from `audit --format json`, `audit --org --format json`, or
+    /// the Lambda) as a table or CSV.
     Show(ShowArgs),
     /// Print the ~/.aws/config profile a user needs to assume the MFA-protected admin role.
     ///
@@ -100,6 +102,9 @@ pub struct AuditArgs {
     /// AWS region (SNS is regional; IAM is global).
     #[arg(long, env = "AWS_REGION", value_name = "REGION")]
     pub region: Option<String>,
+    /// The whole organization.
+    #[command(flatten, next_help_heading = "A whole organization (read-only)")]
+    pub org: org::OrgFlags,
 }
 
 /// One flag per setting; each falls back to its environment variable.
@@ -286,7 +291,10 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn init_tracing(quiet: bool) {
-    let default = if quiet { "error" } else { "info" };
+    init_tracing_at(if quiet { "error" } else { "info" });
+}
+
+fn init_tracing_at(default: &str) {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_string());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
@@ -297,6 +305,31 @@ fn init_tracing(quiet: bool) {
 }
 
 async fn audit(args: AuditArgs) -> ExitCode {
+    if args.org.org {
+        // One line per account says what happened; the engine's own progress per account
+        // would bury it (RUST_LOG still shows it).
+        init_tracing_at(if args.quiet { "error" } else { "warn" });
+        if let Some(refused) = org_refuses(&args) {
+            return fail(refused);
+        }
+        let config = load_config(&ConfigOverrides {
+            profile: args.profile.clone(),
+            region: args.region.clone(),
+        })
+        .await;
+        if config.region().is_none() {
+            return fail("no AWS region: give --region, set AWS_REGION, or use a profile that has one (STS is regional)");
+        }
+        return org::run(
+            &args.org,
+            args.settings.raw(false),
+            config,
+            args.format,
+            args.output.as_deref(),
+            args.quiet,
+        )
+        .await;
+    }
     init_tracing(args.quiet);
     let settings = match Settings::parse(&args.settings.raw(args.enforce)) {
         Ok(s) => s,
@@ -324,6 +357,21 @@ async fn audit(args: AuditArgs) -> ExitCode {
         return fail(e);
     }
     exit_code(&report)
+}
+
+/// What `audit --org` refuses, before any AWS call: it only reads, and every account's deny
+/// policy is found by name.
+fn org_refuses(args: &AuditArgs) -> Option<String> {
+    if args.enforce {
+        return Some("--org refuses --enforce: an organization audit only reads; enforcement stays with each account's own stack".into());
+    }
+    if args.settings.deny_policy_arn.is_some() {
+        return Some("--org finds the deny policy of every account by name: give --deny-policy-name (default mfa-enforcer-deny-without-mfa), not --deny-policy-arn (DENY_POLICY_ARN)".into());
+    }
+    if args.settings.topic_arn.is_some() {
+        return Some("--org publishes nothing: leave out --topic-arn (TOPIC_ARN)".into());
+    }
+    None
 }
 
 /// The exit status for a finished run.
@@ -366,6 +414,26 @@ fn show(args: ShowArgs) -> ExitCode {
             Err(e) => return fail(format!("reading {}: {e}", args.input.display())),
         }
     };
+    if text.contains("\"organization_id\"") {
+        let report: mfa_enforcer::org::report::OrgReport = match serde_json::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "{} is not an mfa-enforcer org report: {e}",
+                    args.input.display()
+                ))
+            }
+        };
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = org::show(&report, args.format, &mut out);
+        return match written.and_then(|()| {
+            use std::io::Write as _;
+            out.flush().map_err(|e| e.to_string())
+        }) {
+            Ok(()) => org::exit_code(&report),
+            Err(e) => fail(e),
+        };
+    }
     let report: RunReport = match serde_json::from_str(&text) {
         Ok(r) => r,
         Err(e) => {

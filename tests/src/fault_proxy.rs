@@ -33,6 +33,8 @@ pub enum Fault {
     Drop,
     /// The real answer, after this delay.
     Slow(Duration),
+    /// HTTP 403 `AccessDenied`: a role that does not exist, or does not trust the caller.
+    Denied,
 }
 
 impl Fault {
@@ -55,6 +57,7 @@ impl Fault {
             Fault::Status503 => "503",
             Fault::Drop => "drop",
             Fault::Slow(_) => "slow",
+            Fault::Denied => "denied",
         }
     }
 }
@@ -68,6 +71,9 @@ pub struct Rule {
     pub fault: Fault,
     /// The share of matching requests that get it.
     pub rate: f64,
+    /// Only requests whose body (or query) contains this text (`RoleArn=...` naming an
+    /// account, URL-encoded as the SDK sends it).
+    pub body_contains: Option<String>,
 }
 
 impl Rule {
@@ -77,10 +83,22 @@ impl Rule {
             actions: actions.to_string(),
             fault,
             rate,
+            body_contains: None,
         }
     }
 
-    fn matches(&self, action: &str) -> bool {
+    /// The same rule, only for requests whose body contains `text`.
+    pub fn when_body_contains(mut self, text: &str) -> Rule {
+        self.body_contains = Some(text.to_string());
+        self
+    }
+
+    fn matches(&self, action: &str, body: &str) -> bool {
+        if let Some(text) = &self.body_contains {
+            if !body.contains(text.as_str()) {
+                return false;
+            }
+        }
         self.actions.split('|').any(|pattern| match pattern {
             "*" => true,
             p => match p.strip_suffix('*') {
@@ -111,11 +129,11 @@ impl State {
         (z ^ (z >> 31)) as f64 / (u64::MAX as f64 + 1.0)
     }
 
-    fn decide(&mut self, action: &str) -> Option<Fault> {
+    fn decide(&mut self, action: &str, body: &str) -> Option<Fault> {
         let rules: Vec<Rule> = self
             .rules
             .iter()
-            .filter(|r| r.matches(action))
+            .filter(|r| r.matches(action, body))
             .cloned()
             .collect();
         for rule in rules {
@@ -295,7 +313,9 @@ async fn serve(mut client: TcpStream, upstream_port: u16, state: Arc<Mutex<State
     loop {
         let request = read_request(&mut client, &mut buffer).await?;
         let action = request.action();
-        let fault = state.lock().unwrap().decide(&action);
+        let body = String::from_utf8_lossy(&request.body).to_string()
+            + &String::from_utf8_lossy(&request.head);
+        let fault = state.lock().unwrap().decide(&action, &body);
         let response = match fault {
             Some(Fault::Drop) => return None,
             Some(Fault::Throttle) => error_response(400, "Sender", "Throttling", "Rate exceeded"),
@@ -310,6 +330,12 @@ async fn serve(mut client: TcpStream, upstream_port: u16, state: Arc<Mutex<State
                 "Receiver",
                 "ServiceUnavailable",
                 "injected service unavailable",
+            ),
+            Some(Fault::Denied) => error_response(
+                403,
+                "Sender",
+                "AccessDenied",
+                "injected: not authorized to perform sts:AssumeRole",
             ),
             Some(Fault::Slow(delay)) => {
                 tokio::time::sleep(delay).await;
@@ -428,11 +454,20 @@ mod tests {
     #[test]
     fn rules_match_actions_services_and_everything() {
         let rule = |p: &str| Rule::new(p, Fault::Throttle, 1.0);
-        assert!(rule("*").matches("iam:AttachUserPolicy"));
-        assert!(rule("iam:*").matches("iam:AttachUserPolicy"));
-        assert!(!rule("iam:*").matches("sns:Publish"));
-        assert!(rule("sns:Publish|sns:PublishBatch").matches("sns:PublishBatch"));
-        assert!(!rule("iam:AttachUserPolicy").matches("iam:AttachGroupPolicy"));
+        assert!(rule("*").matches("iam:AttachUserPolicy", ""));
+        assert!(rule("iam:*").matches("iam:AttachUserPolicy", ""));
+        assert!(!rule("iam:*").matches("sns:Publish", ""));
+        assert!(rule("sns:Publish|sns:PublishBatch").matches("sns:PublishBatch", ""));
+        assert!(!rule("iam:AttachUserPolicy").matches("iam:AttachGroupPolicy", ""));
+        let one_account = rule("sts:AssumeRole").when_body_contains("111122223333");
+        assert!(one_account.matches(
+            "sts:AssumeRole",
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole"
+        ));
+        assert!(!one_account.matches(
+            "sts:AssumeRole",
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A444455556666%3Arole"
+        ));
     }
 
     #[test]
@@ -444,7 +479,7 @@ mod tests {
                 ..State::default()
             };
             (0..10_000)
-                .filter(|_| state.decide("iam:GetUser").is_some())
+                .filter(|_| state.decide("iam:GetUser", "").is_some())
                 .count()
         };
         assert_eq!(roll(7), roll(7));

@@ -3,6 +3,8 @@
 pub mod credential_report;
 mod errors;
 mod iam;
+#[cfg(feature = "org")]
+pub mod org;
 mod sns;
 
 pub use iam::{decode_policy_document, IamReader, IamWriter};

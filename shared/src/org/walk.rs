@@ -10,10 +10,11 @@ use std::future::Future;
 use std::time::Duration;
 
 /// Audits one account (assume its role, run the dry-run read path): the report, or why not.
+///
+/// Its futures need not be `Send`: the walk polls them all on its own task.
 pub trait AccountAuditor: Sync {
     /// Audits `account`.
-    fn audit(&self, account: &OrgAccount)
-        -> impl Future<Output = Result<RunReport, String>> + Send;
+    fn audit(&self, account: &OrgAccount) -> impl Future<Output = Result<RunReport, String>>;
 }
 
 /// Audits every account, `concurrency` at a time, each within `limit`; calls `done` with each
