@@ -13,9 +13,6 @@ use std::io::{IsTerminal as _, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// The default role assumed in each account: the StackSet's optional audit role.
-pub const DEFAULT_AUDIT_ROLE: &str = "mfa-enforcer-audit";
-
 /// Flags of `audit` for a whole organization.
 #[derive(Debug, Clone, Args)]
 pub struct OrgFlags {
@@ -38,7 +35,7 @@ pub struct OrgFlags {
     #[arg(long, requires = "org")]
     pub include_management_account: bool,
     /// The role assumed in each account.
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_AUDIT_ROLE, requires = "org")]
+    #[arg(long, value_name = "NAME", default_value = mfa_enforcer::org::DEFAULT_AUDIT_ROLE, requires = "org")]
     pub role_name: String,
     /// The external ID the role asks for, if any.
     #[arg(long, value_name = "ID", requires = "org")]

@@ -137,13 +137,40 @@ pub fn iam_events() -> Vec<&'static str> {
     collect(&Read::EVENT, &USER_ACTIONS)
 }
 
+/// What the organization audit's role needs in each account (`audit --org`): the
+/// whole-account run's reads, as a dry run, and nothing else: no action, no publish, no
+/// repair of the deny policy.
+pub fn org_audit() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = (Read::ACCOUNT.iter())
+        .flat_map(|r| r.permissions().iter().copied())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn the_org_audit_only_reads() {
+        let reads = org_audit();
+        assert!(
+            reads.iter().all(|p| {
+                let action = p.trim_start_matches("iam:");
+                ["Get", "List", "GenerateCredentialReport"]
+                    .iter()
+                    .any(|r| action.starts_with(r))
+            }),
+            "{reads:?}"
+        );
+        assert_eq!(reads.len(), 10, "{reads:?}");
+    }
+
+    #[test]
     fn no_role_may_author_policy_content() {
-        for list in [scheduled_audit(), iam_events()] {
+        for list in [scheduled_audit(), iam_events(), org_audit()] {
             assert!(!list.contains(&"iam:CreatePolicyVersion"), "{list:?}");
             assert!(!list.contains(&"iam:CreatePolicy"), "{list:?}");
         }

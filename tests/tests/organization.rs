@@ -135,6 +135,18 @@ fn every_account_is_audited_or_unreachable_with_why_and_nothing_is_written() {
         )
     );
 
+    // Every IAM call made is one the audit role grants (permissions::org_audit, which
+    // tests/tests/template.rs holds to the role both ways).
+    let granted = mfa_enforcer::permissions::org_audit();
+    let iam_calls: BTreeSet<String> = (org.moto.recorded_actions().into_iter())
+        .filter(|a| a.starts_with("iam:"))
+        .collect();
+    let ungranted: Vec<_> = (iam_calls.iter())
+        .filter(|a| !granted.contains(&a.as_str()))
+        .collect();
+    assert!(ungranted.is_empty(), "{ungranted:?}");
+    assert!(iam_calls.contains("iam:GetAccountAuthorizationDetails"));
+
     let report: OrgReport =
         serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
     assert_eq!(report.organization_id, org.seeded["organization_id"]);

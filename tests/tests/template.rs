@@ -181,7 +181,12 @@ fn no_role_of_the_stack_may_author_policy_content() {
     // the enforcer never runs as it.
     assert_eq!(
         roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        ["AdminRole", "IamEventsRole", "ScheduledAuditRole"]
+        [
+            "AdminRole",
+            "AuditRole",
+            "IamEventsRole",
+            "ScheduledAuditRole"
+        ]
     );
     assert!(resources["AdminRole"]["Properties"]["Policies"].is_null());
     for role in roles.into_iter().filter(|r| *r != "AdminRole") {
@@ -372,4 +377,48 @@ fn every_setting_is_a_parameter_with_the_codes_default() {
             "{function}"
         );
     }
+}
+
+#[test]
+fn the_audit_role_grants_exactly_the_org_audits_reads_to_one_principal_of_the_organization() {
+    let t = template();
+    let role = resource(&t, "AuditRole");
+    assert_eq!(
+        role["Condition"], "CreatesAuditRole",
+        "only with AuditPrincipalArn"
+    );
+    assert_eq!(t["Parameters"]["AuditPrincipalArn"]["Default"], "");
+    let granted = granted(&t, "AuditRole");
+    let declared: BTreeSet<String> = permissions::org_audit()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let missing: Vec<_> = declared.difference(&granted).collect();
+    let extra: Vec<_> = granted.difference(&declared).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "AuditRole: missing {missing:?}, extra {extra:?}"
+    );
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        trust["Principal"]["AWS"],
+        json!({"Ref": "AuditPrincipalArn"})
+    );
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["aws:PrincipalOrgID"],
+        json!({"Ref": "AuditOrganizationId"})
+    );
+    assert_eq!(
+        role["Properties"]["RoleName"]["Fn::If"][2],
+        mfa_enforcer::org::DEFAULT_AUDIT_ROLE,
+        "the name audit --org assumes by default"
+    );
+    // The StackSet passes both parameters through.
+    let stackset: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(workspace_root().join("infra/stackset.yaml")).unwrap(),
+    )
+    .unwrap();
+    let passed =
+        stackset["Resources"]["MfaEnforcerStackSet"]["Properties"]["Parameters"].to_string();
+    assert!(passed.contains("AuditPrincipalArn") && passed.contains("AuditOrganizationId"));
 }

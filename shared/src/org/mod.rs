@@ -11,6 +11,10 @@ pub mod walk;
 
 use serde::{Deserialize, Serialize};
 
+/// The role `audit --org` assumes in each account unless told otherwise: the one the stack
+/// creates with `AuditPrincipalArn` (the StackSet's `NamePrefix` gives it this name).
+pub const DEFAULT_AUDIT_ROLE: &str = "mfa-enforcer-audit";
+
 /// An account of the organization, as Organizations lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgAccount {
