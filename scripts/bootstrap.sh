@@ -5,13 +5,15 @@
 #   infra          .venv-infra: cfn-lint, checkov, aws-sam-translator, the IAM policy
 #                  evaluator and linter (principalmapper, parliament)  (MFA_INFRA_VENV overrides)
 #   bench          .venv-bench: Cloud Custodian, for `make bench`     (MFA_BENCH_VENV overrides)
+#   browser        .venv-browser: selenium, for the HTML report's test (MFA_BROWSER_VENV overrides)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case "${1:-}" in
   "") VENV=${MFA_VENV:-$ROOT/.venv}; SUFFIX=""; PROBE=moto_server; WHAT="moto server, boto3, cargo-lambda, zig" ;;
   infra) VENV=${MFA_INFRA_VENV:-$ROOT/.venv-infra}; SUFFIX="-infra"; PROBE=checkov; WHAT="cfn-lint, checkov, aws-sam-translator, principalmapper, parliament" ;;
   bench) VENV=${MFA_BENCH_VENV:-$ROOT/.venv-bench}; SUFFIX="-bench"; PROBE=custodian; WHAT="Cloud Custodian" ;;
-  *) echo "bootstrap: unknown venv ${1}; expected nothing, infra or bench" >&2; exit 2 ;;
+  browser) VENV=${MFA_BROWSER_VENV:-$ROOT/.venv-browser}; SUFFIX="-browser"; PROBE=python; WHAT="selenium" ;;
+  *) echo "bootstrap: unknown venv ${1}; expected nothing, infra, bench or browser" >&2; exit 2 ;;
 esac
 REQUIREMENTS="$ROOT/scripts/requirements$SUFFIX.txt"
 CONSTRAINTS="$ROOT/scripts/constraints$SUFFIX.txt"

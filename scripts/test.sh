@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: every check the project has, from a fresh clone: the Python venvs (moto server; the
 # template linters), formatting, clippy with warnings as errors, the deployment templates
-# (cfn-lint, checkov, the StackSet's expanded template), then every unit and integration test.
+# (cfn-lint, checkov, the StackSet's expanded template), a headless browser, then every unit
+# and integration test.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -22,5 +23,8 @@ EXPANDED=$(mktemp --suffix=.json)
 "$INFRA_VENV/bin/python" scripts/package_stackset.py --expand-only --out "$EXPANDED" >/dev/null
 "$INFRA_VENV/bin/cfn-lint" "$EXPANDED"
 rm -f "$EXPANDED"
+echo "== a real browser for the HTML report's test (chromium, chromium-driver, selenium)"
+export MFA_BROWSER_VENV
+MFA_BROWSER_VENV=$(scripts/browser.sh)
 echo "== cargo test"
 cargo test --workspace --locked

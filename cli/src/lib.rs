@@ -4,6 +4,7 @@
 //! status: 0 no non-compliant user remains, 2 some remain (or the guard tripped), 1 the run
 //! failed (bad input, unreadable account, a failed write).
 
+pub mod html;
 pub mod org;
 pub mod profile;
 pub mod render;

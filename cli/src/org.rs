@@ -205,6 +205,8 @@ pub struct Sink<'a> {
     format: Format,
     out: &'a mut dyn Write,
     first: bool,
+    /// HTML ranks and charts the whole organization: it keeps every entry until the end.
+    held: Option<OrgReport>,
 }
 
 type WriteResult = Result<(), String>;
@@ -219,6 +221,7 @@ impl<'a> Sink<'a> {
             format,
             out,
             first: true,
+            held: None,
         }
     }
 
@@ -250,6 +253,16 @@ impl<'a> Sink<'a> {
                 "organization {organization_id}, run {run_id}\n\n{TABLE_HEADER}\n"
             )),
             Format::Csv => self.csv(&[CSV_HEADER.map(String::from).to_vec()]),
+            Format::Html => {
+                self.held = Some(OrgReport {
+                    organization_id: organization_id.to_string(),
+                    generated_at,
+                    run_id: run_id.to_string(),
+                    accounts: Vec::new(),
+                    totals: OrgTotals::default(),
+                });
+                Ok(())
+            }
         }
     }
 
@@ -282,6 +295,11 @@ impl<'a> Sink<'a> {
                 self.write(&line)
             }
             Format::Csv => self.csv(&csv_rows(entry)),
+            Format::Html => {
+                let held = self.held.as_mut().ok_or("the report was not begun")?;
+                held.accounts.push(entry.clone());
+                Ok(())
+            }
         }
     }
 
@@ -304,6 +322,12 @@ impl<'a> Sink<'a> {
                 totals.root_at_risk
             )),
             Format::Csv => Ok(()),
+            Format::Html => {
+                let mut held = self.held.take().ok_or("the report was not begun")?;
+                held.totals = totals.clone();
+                let page = crate::html::organization(&held)?;
+                self.write(&page)
+            }
         }
     }
 

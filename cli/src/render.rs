@@ -15,6 +15,9 @@ pub enum Format {
     Json,
     /// One CSV row per finding, for spreadsheets.
     Csv,
+    /// One self-contained HTML page (no network fetches) with charts and a searchable,
+    /// sortable table of users and roles.
+    Html,
 }
 
 /// Renders `report` in `format`, as a string (for tests).
@@ -34,6 +37,7 @@ pub fn render_to(
     let text = match format {
         Format::Table => table(report),
         Format::Csv => csv(report)?,
+        Format::Html => crate::html::account(report)?,
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report).map_err(|e| e.to_string())?;
             "\n".to_string()
