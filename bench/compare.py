@@ -101,6 +101,9 @@ def main():
     ap.add_argument("--rss-users", type=int, default=10000)
     ap.add_argument("--core", help="criterion output to include")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--org-accounts", type=int, default=100)
+    ap.add_argument("--org-users", type=int, default=50)
+    ap.add_argument("--org-rss-accounts", type=int, default=1000)
     a = ap.parse_args()
     sizes = [int(n) for n in a.users.split(",") if n]
     rows = {}
@@ -114,6 +117,15 @@ def main():
     if a.rss_users:
         log(f"mfa-enforcer, {a.rss_users} users, one run (memory)")
         big = json_lines([PY, os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(a.rss_users), "1"])[0]
+    org_rows = []
+    if a.org_accounts:
+        log(f"audit --org and c7n-org, {a.org_accounts} accounts of {a.org_users} users")
+        org_rows = json_lines([PY, os.path.join(ROOT, "bench", "org.py"), str(a.org_accounts), str(a.org_users)])
+    org_big = None
+    if a.org_rss_accounts:
+        log(f"audit --org alone, {a.org_rss_accounts} accounts (memory)")
+        org_big = json_lines([PY, os.path.join(ROOT, "bench", "org.py"), str(a.org_rss_accounts), "5",
+                              "--ours-only"])[0]
     log("cold start")
     ours_cold = cold_start_ours()
     c7n_import = import_time_c7n()
@@ -172,6 +184,25 @@ def main():
         md += [f"## Memory at {a.rss_users} users\n",
                f"One `audit --enforce` run: peak RSS **{big['peak_rss_mb']} MB**, {big['wall_s']:.2f} s, "
                f"{big['requests']} requests (`{json.dumps(big['by_action'])}`), correct: {big.get('correct')}.", ""]
+    if org_rows:
+        md += [f"## Organizations: `audit --org` beside c7n-org\n",
+               f"One moto server per tool holding an organization of {a.org_accounts} member accounts of "
+               f"{a.org_users} users each (`bench/org_seed.py`), behind the counting proxy. mfa-enforcer "
+               "runs `audit --org` (release build, defaults: 8 accounts at once); c7n-org 0.6.52 runs "
+               "`bench/c7n/org-policy.yml` (console users without MFA, reported) over the same accounts "
+               "through the same role, with its defaults. Requests per account exclude AssumeRole and "
+               "the organization's listing.\n",
+               "| tool | accounts | wall s | peak RSS MB | requests | per account | AssumeRole | found / expected |",
+               "|---|---|---|---|---|---|---|---|"]
+        for r in org_rows:
+            md.append(f"| {r['tool']} | {r['accounts']} | {r['wall_s']:.2f} | {r['peak_rss_mb']} | {r['requests']} | "
+                      f"{r['per_account']} | {r['assume_role']} | {r['found']} / {r['expected']} |")
+        md += ["", "Requests by action:", ""] + \
+              [f"- {r['tool']}: `{json.dumps(r['by_action'])}`" for r in org_rows] + [""]
+    if org_big:
+        md += [f"`audit --org` alone on {org_big['accounts']} accounts of 5 users: peak RSS "
+               f"**{org_big['peak_rss_mb']} MB**, {org_big['wall_s']:.2f} s, {org_big['per_account']} requests per "
+               f"account and {org_big['assume_role']} AssumeRole, found {org_big['found']} of {org_big['expected']}.", ""]
     if a.core and os.path.exists(a.core):
         md += ["## The pure core (criterion, `cargo bench -p mfa-enforcer-bench`)\n", "```",
                open(a.core).read().strip(), "```", ""]
@@ -204,6 +235,20 @@ def main():
                 if moto_s else ""))
     if big:
         goal(f"peak RSS at N={a.rss_users} ≤ 30 MB", big["peak_rss_mb"] <= 30, f"{big['peak_rss_mb']} MB")
+    if org_rows:
+        ours = next(r for r in org_rows if r["tool"] == "mfa-enforcer")
+        theirs = next((r for r in org_rows if r["tool"] == "c7n-org"), None)
+        goal(f"audit --org: ≤ 8 requests per account plus one AssumeRole ({a.org_accounts} accounts)",
+             ours["per_account"] <= 8 and ours["assume_role"] == ours["accounts"],
+             f"{ours['per_account']} per account, {ours['assume_role']} AssumeRole for {ours['accounts']} accounts")
+        goal("audit --org finds exactly the console users without MFA", ours["correct"],
+             f"{ours['found']} of {ours['expected']}")
+        if theirs:
+            goal("audit --org ≥ 5x faster than c7n-org", theirs["wall_s"] >= 5 * ours["wall_s"],
+                 ratio(theirs["wall_s"], ours["wall_s"]))
+    if org_big:
+        goal(f"audit --org peak RSS at {org_big['accounts']} accounts < 100 MB", org_big["peak_rss_mb"] < 100,
+             f"{org_big['peak_rss_mb']} MB")
     if a.core and os.path.exists(a.core):
         # criterion prints "core/parse_evaluate_plan/100000" then "time: [low median high]".
         lines = open(a.core).read().splitlines()

@@ -73,8 +73,9 @@ class Emulator:
 
 
 @contextmanager
-def emulator(users, work, policy_document=None, delay_ms=0):
-    """Starts moto and the proxy on free loopback ports, seeds `users` users; stops both after."""
+def emulator(users, work, policy_document=None, delay_ms=0, seeder=None):
+    """Starts moto and the proxy on free loopback ports, seeds `users` users (or runs `seeder`,
+    an argv to which `--endpoint URL` is added, for what it prints); stops both after."""
     for path in (PY, os.path.join(VENV, "bin", "moto_server")):
         if not os.path.exists(path):
             sys.exit(f"bench: {path} is missing (run scripts/bootstrap.sh, or set MFA_VENV)")
@@ -91,6 +92,8 @@ def emulator(users, work, policy_document=None, delay_ms=0):
                 f"http://127.0.0.1:{moto_port}", "--users", str(users)]
         if policy_document:
             argv += ["--policy-document", policy_document]
+        if seeder:
+            argv = seeder + ["--endpoint", f"http://127.0.0.1:{moto_port}"]
         seed = json.loads(subprocess.check_output(argv))
         yield Emulator(moto_port, proxy_port, seed)
     finally:
