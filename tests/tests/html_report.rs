@@ -185,9 +185,18 @@ fn the_html_report_renders_in_a_real_browser_with_the_reports_numbers_and_hostil
         .iter()
         .any(|t| t.contains("legacy") && t.contains("AccessDenied")));
     assert_eq!(seen["rows"], 6, "five users and one role: {seen}");
-    assert_eq!(seen["shown_after_search"], "3 of 6 shown", "the three non-compliant users");
+    assert_eq!(
+        seen["shown_after_search"], "3 of 6 shown",
+        "the three non-compliant users"
+    );
     // Sorted by name, the markup-like name (it begins with a quote) comes first, as text.
-    assert!(seen["first_after_sort"].as_str().unwrap().contains("\"><img src=x onerror=alert(1)>"), "{seen}");
+    assert!(
+        seen["first_after_sort"]
+            .as_str()
+            .unwrap()
+            .contains("\"><img src=x onerror=alert(1)>"),
+        "{seen}"
+    );
     assert!(
         std::fs::metadata(&screenshot).unwrap().len() > 10_000,
         "a screenshot was saved"

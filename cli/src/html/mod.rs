@@ -76,6 +76,16 @@ struct Row {
     actions: String,
 }
 
+/// A number at a glance; `alarming` ones are red when not zero.
+fn total(id: &'static str, label: &'static str, value: usize, alarming: bool) -> Total {
+    Total {
+        id,
+        label,
+        value,
+        bad: alarming && value > 0,
+    }
+}
+
 fn color(status: &str) -> &'static str {
     match status {
         "compliant" | "mfa_required" => "#17b26a",
@@ -162,30 +172,20 @@ pub fn account(report: &RunReport) -> Result<String, String> {
         version: env!("CARGO_PKG_VERSION"),
         org: false,
         totals: vec![
-            Total {
-                id: "users",
-                label: "users",
-                value: report.findings.len(),
-                bad: false,
-            },
-            Total {
-                id: "non-compliant",
-                label: "non-compliant users",
-                value: s.non_compliant,
-                bad: s.non_compliant > 0,
-            },
-            Total {
-                id: "roles",
-                label: "roles",
-                value: roles.len(),
-                bad: false,
-            },
-            Total {
-                id: "roles-without-mfa",
-                label: "privileged roles without MFA",
-                value: roles.iter().filter(|r| r.privileged_without_mfa()).count(),
-                bad: roles.iter().any(|r| r.privileged_without_mfa()),
-            },
+            total("users", "users", report.findings.len(), false),
+            total(
+                "non-compliant",
+                "non-compliant users",
+                s.non_compliant,
+                true,
+            ),
+            total("roles", "roles", roles.len(), false),
+            total(
+                "roles-without-mfa",
+                "privileged roles without MFA",
+                roles.iter().filter(|r| r.privileged_without_mfa()).count(),
+                true,
+            ),
         ],
         statuses: bars(
             Status::iter()
@@ -222,48 +222,33 @@ pub fn organization(report: &OrgReport) -> Result<String, String> {
         version: env!("CARGO_PKG_VERSION"),
         org: true,
         totals: vec![
-            Total {
-                id: "accounts",
-                label: "accounts",
-                value: t.accounts,
-                bad: false,
-            },
-            Total {
-                id: "compliant-accounts",
-                label: "compliant accounts",
-                value: t.compliant_accounts,
-                bad: false,
-            },
-            Total {
-                id: "non-compliant-accounts",
-                label: "accounts to fix",
-                value: t.non_compliant_accounts,
-                bad: t.non_compliant_accounts > 0,
-            },
-            Total {
-                id: "unreachable",
-                label: "unreachable accounts",
-                value: t.unreachable,
-                bad: t.unreachable > 0,
-            },
-            Total {
-                id: "non-compliant",
-                label: "non-compliant users",
-                value: t.non_compliant_users,
-                bad: t.non_compliant_users > 0,
-            },
-            Total {
-                id: "roles-without-mfa",
-                label: "privileged roles without MFA",
-                value: t.privileged_roles_without_mfa,
-                bad: t.privileged_roles_without_mfa > 0,
-            },
-            Total {
-                id: "root-at-risk",
-                label: "roots at risk",
-                value: t.root_at_risk,
-                bad: t.root_at_risk > 0,
-            },
+            total("accounts", "accounts", t.accounts, false),
+            total(
+                "compliant-accounts",
+                "compliant accounts",
+                t.compliant_accounts,
+                false,
+            ),
+            total(
+                "non-compliant-accounts",
+                "accounts to fix",
+                t.non_compliant_accounts,
+                true,
+            ),
+            total("unreachable", "unreachable accounts", t.unreachable, true),
+            total(
+                "non-compliant",
+                "non-compliant users",
+                t.non_compliant_users,
+                true,
+            ),
+            total(
+                "roles-without-mfa",
+                "privileged roles without MFA",
+                t.privileged_roles_without_mfa,
+                true,
+            ),
+            total("root-at-risk", "roots at risk", t.root_at_risk, true),
         ],
         statuses: bars(
             Status::iter()
