@@ -321,9 +321,13 @@ async fn audit(args: AuditArgs) -> ExitCode {
         if config.region().is_none() {
             return fail("no AWS region: give --region, set AWS_REGION, or use a profile that has one (STS is regional)");
         }
+        let mut settings = args.settings.raw(false);
+        // Every account of a StackSet has the same group.
+        settings.enforcement_group = (settings.enforcement_group)
+            .or_else(|| Some(mfa_enforcer::scp::STACKSET_ENFORCEMENT_GROUP.to_string()));
         return org::run(
             &args.org,
-            args.settings.raw(false),
+            settings,
             config,
             args.format,
             args.output.as_deref(),
@@ -416,7 +420,7 @@ fn show(args: ShowArgs) -> ExitCode {
         }
     };
     if text.contains("\"organization_id\"") {
-        let report: mfa_enforcer::org::report::OrgReport = match serde_json::from_str(&text) {
+        let mut report: mfa_enforcer::org::report::OrgReport = match serde_json::from_str(&text) {
             Ok(r) => r,
             Err(e) => {
                 return fail(format!(
@@ -425,6 +429,12 @@ fn show(args: ShowArgs) -> ExitCode {
                 ))
             }
         };
+        // The totals (and so the exit status) are counted again from the accounts, never
+        // taken from the file.
+        report.totals = mfa_enforcer::org::report::OrgTotals::default();
+        for entry in &report.accounts {
+            report.totals.add(entry);
+        }
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let written = org::show(&report, args.format, &mut out);
         return match written.and_then(|()| {

@@ -7,7 +7,7 @@ use clap::Args;
 use mfa_enforcer::aws::org::{list_organization, OrgAuditor};
 use mfa_enforcer::org::report::{AccountEntry, AccountStatus, OrgReport, OrgTotals};
 use mfa_enforcer::org::walk::walk;
-use mfa_enforcer::org::{select, Selection};
+use mfa_enforcer::org::{check, select, Selection};
 use mfa_enforcer::settings::RawSettings;
 use std::io::{IsTerminal as _, Write};
 use std::process::ExitCode;
@@ -72,15 +72,27 @@ pub async fn run(
         exclude: flags.exclude.clone(),
         include_management_account: flags.include_management_account,
     };
+    if let Err(e) = check(&org, &selection) {
+        return fail(e);
+    }
     let accounts: Vec<_> = select(&org, &selection).into_iter().cloned().collect();
+    if !quiet {
+        let left_out = org.accounts.len() - accounts.len();
+        if left_out > 0 {
+            eprintln!(
+                "{left_out} accounts left out (not ACTIVE, the management account, or filtered)"
+            );
+        }
+    }
     let now = chrono::Utc::now();
     let run_id = now.format("%Y%m%dT%H%M%SZ").to_string();
-    let partition = org_partition(&org);
+    let partition = org.partition.clone();
     let auditor = OrgAuditor {
         base: config,
         role_name: flags.role_name.clone(),
         external_id: flags.external_id.clone(),
         run_id: run_id.clone(),
+        session_seconds: flags.account_timeout.clamp(900, 3600) as i32,
         partition,
         settings,
         deny_policy_name: flags.deny_policy_name.clone(),
@@ -121,12 +133,6 @@ pub async fn run(
     } else {
         EXIT_NON_COMPLIANT
     })
-}
-
-/// The partition of the organization's accounts: `aws` unless the management account's ID
-/// says otherwise (Organizations does not say; `AWS_PARTITION` can).
-fn org_partition(_org: &mfa_enforcer::org::Organization) -> String {
-    std::env::var("AWS_PARTITION").unwrap_or_else(|_| "aws".to_string())
 }
 
 /// A progress bar on standard error when it is a terminal, a quiet line per account otherwise.

@@ -62,7 +62,7 @@ impl Org {
     fn cli(&self, args: &[&str]) -> Output {
         Command::new(binary("mfa-enforcer-cli", "mfa-enforcer"))
             .arg("audit")
-            .args(["--org", "--enforcement-group", "MFAEnforcement", "--quiet"])
+            .args(["--org", "--quiet"])
             .args(args)
             .env_clear()
             .envs(self.moto.env())

@@ -48,30 +48,40 @@ pub async fn list_organization(config: &SdkConfig) -> Result<Organization, AwsEr
             });
         }
     }
-    let places = tree(&client).await?;
+    let (places, ous) = tree(&client).await?;
     for account in &mut accounts {
         if let Some((ids, names)) = places.get(&account.id) {
             account.ou_ids = ids.clone();
             account.ou_path = names.join("/");
         }
     }
+    // arn:PARTITION:organizations::MANAGEMENT:organization/o-...
+    let partition = (organization.arn.as_deref())
+        .and_then(|arn| arn.split(':').nth(1))
+        .filter(|p| p.starts_with("aws"))
+        .unwrap_or("aws")
+        .to_string();
     Ok(Organization {
         id: organization.id.unwrap_or_default(),
         management_account_id: organization.master_account_id.unwrap_or_default(),
+        partition,
+        ous,
         accounts,
     })
 }
 
-/// Where each account sits: account ID to (OU IDs from the root, their names).
-async fn tree(
-    client: &aws_sdk_organizations::Client,
-) -> Result<HashMap<String, (Vec<String>, Vec<String>)>, AwsError> {
+/// Where each account sits: account ID to (OU IDs from the root, their names); and every
+/// root and OU.
+type Places = HashMap<String, (Vec<String>, Vec<String>)>;
+
+async fn tree(client: &aws_sdk_organizations::Client) -> Result<(Places, Vec<String>), AwsError> {
     let roots = client
         .list_roots()
         .send()
         .await
         .map_err(|e| from_sdk("ListRoots", e))?;
     let mut places = HashMap::new();
+    let mut ous = Vec::new();
     let mut pending: Vec<(String, Vec<String>, Vec<String>)> = roots
         .roots
         .unwrap_or_default()
@@ -83,6 +93,7 @@ async fn tree(
         })
         .collect();
     while let Some((parent, ids, names)) = pending.pop() {
+        ous.push(parent.clone());
         let mut ous = client
             .list_organizational_units_for_parent()
             .parent_id(&parent)
@@ -112,7 +123,7 @@ async fn tree(
             }
         }
     }
-    Ok(places)
+    Ok((places, ous))
 }
 
 /// Audits an account of the organization through a role assumed in it.
@@ -126,6 +137,8 @@ pub struct OrgAuditor {
     /// This run's ID, in every session name (`mfa-enforcer-audit-RUN`): CloudTrail in each
     /// account shows which run read it.
     pub run_id: String,
+    /// How long the assumed credentials last (900 to 3600 s): as long as an account may take.
+    pub session_seconds: i32,
     /// The partition (`aws`, `aws-cn`, `aws-us-gov`).
     pub partition: String,
     /// The settings every account is audited with, but `DENY_POLICY_ARN`, which is built per
@@ -160,7 +173,7 @@ impl OrgAuditor {
             .assume_role()
             .role_arn(&role_arn)
             .role_session_name(format!("mfa-enforcer-audit-{}", self.run_id))
-            .duration_seconds(900);
+            .duration_seconds(self.session_seconds);
         if let Some(external_id) = &self.external_id {
             request = request.external_id(external_id);
         }

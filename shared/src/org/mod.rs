@@ -37,6 +37,10 @@ pub struct Organization {
     pub id: String,
     /// The management account's ID.
     pub management_account_id: String,
+    /// The partition (`aws`, `aws-cn`, `aws-us-gov`), from the organization's ARN.
+    pub partition: String,
+    /// Every root and OU, by ID.
+    pub ous: Vec<String>,
     /// Every account, every status.
     pub accounts: Vec<OrgAccount>,
 }
@@ -64,6 +68,52 @@ pub enum Skipped {
     Filtered,
     /// The management account, not asked for.
     ManagementAccount,
+}
+
+/// Checks the filters against the organization before anything is assumed: every OU and
+/// account named must exist (a typo must not turn into an empty, "compliant" run), and at
+/// least one account must be left to audit. The error names what is wrong.
+pub fn check(org: &Organization, selection: &Selection) -> Result<(), String> {
+    let unknown_ous: Vec<&str> = (selection.ous.iter())
+        .filter(|o| !org.ous.contains(o))
+        .map(String::as_str)
+        .collect();
+    if !unknown_ous.is_empty() {
+        return Err(format!(
+            "--ou {}: no such root or OU in organization {}",
+            unknown_ous.join(", "),
+            org.id
+        ));
+    }
+    let known = |id: &String| org.accounts.iter().any(|a| &a.id == id);
+    for (flag, ids) in [
+        ("--accounts", &selection.accounts),
+        ("--exclude", &selection.exclude),
+    ] {
+        let unknown: Vec<&str> = ids
+            .iter()
+            .filter(|i| !known(i))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "{flag} {}: no such account in organization {}",
+                unknown.join(", "),
+                org.id
+            ));
+        }
+    }
+    if select(org, selection).is_empty() {
+        let skipped: Vec<String> = (org.accounts.iter())
+            .filter_map(|a| skipped(org, a, selection).map(|why| format!("{} ({why:?})", a.id)))
+            .take(10)
+            .collect();
+        return Err(format!(
+            "no account to audit: every account was left out: {}",
+            skipped.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// The accounts to audit, in the organization's order: ACTIVE ones that every filter keeps.
@@ -107,6 +157,13 @@ mod tests {
         Organization {
             id: "o-example".into(),
             management_account_id: "000000000000".into(),
+            partition: "aws".into(),
+            ous: vec![
+                "r-root".into(),
+                "ou-prod".into(),
+                "ou-web".into(),
+                "ou-dev".into(),
+            ],
             accounts: vec![
                 account("000000000000", "ACTIVE", &["r-root"]),
                 account("111111111111", "ACTIVE", &["r-root", "ou-prod"]),
@@ -157,5 +214,49 @@ mod tests {
             skipped(&org, &org.accounts[3], &Selection::default()),
             Some(Skipped::NotActive("SUSPENDED".into()))
         );
+    }
+
+    #[test]
+    fn a_typo_in_a_filter_is_an_error_never_an_empty_run() {
+        let org = org();
+        let check = |selection: Selection| super::check(&org, &selection);
+        assert!(check(Selection::default()).is_ok());
+        let err = check(Selection {
+            ous: vec!["ou-prdo".into()],
+            ..Selection::default()
+        })
+        .unwrap_err();
+        assert!(
+            err.contains("--ou ou-prdo") && err.contains("o-example"),
+            "{err}"
+        );
+        let err = check(Selection {
+            accounts: vec!["999999999999".into()],
+            ..Selection::default()
+        })
+        .unwrap_err();
+        assert!(err.contains("--accounts 999999999999"), "{err}");
+        let err = check(Selection {
+            exclude: vec!["12".into()],
+            ..Selection::default()
+        })
+        .unwrap_err();
+        assert!(err.contains("--exclude 12"), "{err}");
+        // Only the management account, not asked for, or only a suspended one: nothing left.
+        let err = check(Selection {
+            accounts: vec!["000000000000".into()],
+            ..Selection::default()
+        })
+        .unwrap_err();
+        assert!(
+            err.contains("no account to audit") && err.contains("ManagementAccount"),
+            "{err}"
+        );
+        let err = check(Selection {
+            accounts: vec!["333333333333".into()],
+            ..Selection::default()
+        })
+        .unwrap_err();
+        assert!(err.contains("NotActive"), "{err}");
     }
 }
