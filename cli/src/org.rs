@@ -97,6 +97,7 @@ pub async fn run(
         settings,
         deny_policy_name: flags.deny_policy_name.clone(),
     };
+    // The settings every account gets, checked once before any account is touched.
     if let Err(e) = auditor.settings_for("000000000000") {
         return fail(e);
     }

@@ -105,7 +105,7 @@ pub fn check(org: &Organization, selection: &Selection) -> Result<(), String> {
     }
     if select(org, selection).is_empty() {
         let skipped: Vec<String> = (org.accounts.iter())
-            .filter_map(|a| skipped(org, a, selection).map(|why| format!("{} ({why:?})", a.id)))
+            .filter_map(|a| skipped(org, a, selection).map(|why| format!("{} ({why})", a.id)))
             .take(10)
             .collect();
         return Err(format!(
@@ -114,6 +114,21 @@ pub fn check(org: &Organization, selection: &Selection) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skipped::NotActive(status) => write!(f, "{status}"),
+            Skipped::Filtered => write!(f, "filtered out"),
+            Skipped::ManagementAccount => {
+                write!(
+                    f,
+                    "the management account: add --include-management-account"
+                )
+            }
+        }
+    }
 }
 
 /// The accounts to audit, in the organization's order: ACTIVE ones that every filter keeps.
@@ -249,7 +264,7 @@ mod tests {
         })
         .unwrap_err();
         assert!(
-            err.contains("no account to audit") && err.contains("ManagementAccount"),
+            err.contains("no account to audit") && err.contains("--include-management-account"),
             "{err}"
         );
         let err = check(Selection {
@@ -257,6 +272,6 @@ mod tests {
             ..Selection::default()
         })
         .unwrap_err();
-        assert!(err.contains("NotActive"), "{err}");
+        assert!(err.contains("333333333333 (SUSPENDED)"), "{err}");
     }
 }
