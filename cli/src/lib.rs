@@ -8,6 +8,7 @@ pub mod html;
 pub mod org;
 pub mod profile;
 pub mod render;
+mod show;
 
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
@@ -16,7 +17,6 @@ use mfa_enforcer::engine::{self, EngineError};
 use mfa_enforcer::run_report::{RunReport, Verdict};
 use mfa_enforcer::settings::{RawSettings, Settings, SettingsError};
 use render::{render_to, Format};
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -247,7 +247,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_CLEAN)
         }
         Command::ScpDocument(args) => scp_document(&args),
-        Command::Show(args) => show(args),
+        Command::Show(args) => show::show(args),
         Command::CliProfile(args) => profile::cli_profile(args).await,
     }
 }
@@ -403,60 +403,6 @@ fn emit(report: &RunReport, format: Format, output: Option<&PathBuf>) -> Result<
             render_to(report, format, &mut out)?;
             out.flush().map_err(|e| e.to_string())
         }
-    }
-}
-
-fn show(args: ShowArgs) -> ExitCode {
-    let text = if args.input.as_os_str() == "-" {
-        let mut s = String::new();
-        match std::io::stdin().read_to_string(&mut s) {
-            Ok(_) => s,
-            Err(e) => return fail(format!("reading standard input: {e}")),
-        }
-    } else {
-        match std::fs::read_to_string(&args.input) {
-            Ok(s) => s,
-            Err(e) => return fail(format!("reading {}: {e}", args.input.display())),
-        }
-    };
-    if text.contains("\"organization_id\"") {
-        let mut report: mfa_enforcer::org::report::OrgReport = match serde_json::from_str(&text) {
-            Ok(r) => r,
-            Err(e) => {
-                return fail(format!(
-                    "{} is not an mfa-enforcer org report: {e}",
-                    args.input.display()
-                ))
-            }
-        };
-        // The totals (and so the exit status) are counted again from the accounts, never
-        // taken from the file.
-        report.totals = mfa_enforcer::org::report::OrgTotals::default();
-        for entry in &report.accounts {
-            report.totals.add(entry);
-        }
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let written = org::show(&report, args.format, &mut out);
-        return match written.and_then(|()| {
-            use std::io::Write as _;
-            out.flush().map_err(|e| e.to_string())
-        }) {
-            Ok(()) => org::exit_code(&report),
-            Err(e) => fail(e),
-        };
-    }
-    let report: RunReport = match serde_json::from_str(&text) {
-        Ok(r) => r,
-        Err(e) => {
-            return fail(format!(
-                "{} is not an mfa-enforcer JSON report: {e}",
-                args.input.display()
-            ))
-        }
-    };
-    match emit(&report, args.format, None) {
-        Ok(()) => exit_code(&report),
-        Err(e) => fail(e),
     }
 }
 
