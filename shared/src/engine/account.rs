@@ -4,7 +4,7 @@
 use super::confirm::confirm;
 use super::deny_policy::{self, Depth};
 use super::{act, announce::announce, decide, EngineError};
-use crate::devices::MfaDevice;
+use crate::devices::{MfaDevice, MfaDeviceType};
 use crate::finding::Finding;
 use crate::notices::{exempt_digest, held_to_mfa};
 use crate::ports::{AccountReader, Notifier, PolicyReader, PolicyWriter, Ports, RemediationWriter};
@@ -138,14 +138,10 @@ async fn read_devices_of_phishing_scope<R: AccountReader>(
     settings: &Settings,
 ) {
     let scope = snapshot.phishing_scope(&settings.phishing_resistant_for);
-    let read: Vec<_> = stream::iter(scope)
-        .map(|i| {
-            let user = snapshot.users[i].name.clone();
-            async move { (i, reader.mfa_devices(&user).await) }
-        })
-        .buffer_unordered(settings.max_concurrency)
-        .collect()
-        .await;
+    let users = scope
+        .into_iter()
+        .map(|i| (i, snapshot.users[i].name.clone()));
+    let read = devices_of(reader, users, settings.max_concurrency).await;
     for (i, result) in read {
         let user = &mut snapshot.users[i];
         match result {
@@ -168,24 +164,21 @@ async fn complete_devices<R: AccountReader>(
     findings: &mut [Finding],
     settings: &Settings,
 ) {
-    let needed: Vec<usize> = findings
+    // A passkey or security key in the list means it was read whole already (the phishing
+    // scope's read): the account-wide read lists only virtual devices.
+    let needed: Vec<(usize, String)> = findings
         .iter()
         .enumerate()
         .filter(|(_, f)| {
             held_to_mfa(f)
                 && f.access_keys.active > 0
-                && !f.mfa_devices.iter().any(|d| d.kind.gives_cli_sessions())
+                && !f.mfa_devices.iter().any(|d| {
+                    d.kind.gives_cli_sessions() || d.kind == MfaDeviceType::PasskeyOrSecurityKey
+                })
         })
-        .map(|(i, _)| i)
+        .map(|(i, f)| (i, f.user.clone()))
         .collect();
-    let read: Vec<_> = stream::iter(needed)
-        .map(|i| {
-            let user = findings[i].user.clone();
-            async move { (i, reader.mfa_devices(&user).await) }
-        })
-        .buffer_unordered(settings.max_concurrency)
-        .collect()
-        .await;
+    let read = devices_of(reader, needed, settings.max_concurrency).await;
     for (i, result) in read {
         match result {
             Ok(serials) => {
@@ -197,4 +190,18 @@ async fn complete_devices<R: AccountReader>(
             }
         }
     }
+}
+
+/// Every MFA device of each user named, one ListMFADevices each, `concurrency` at a time:
+/// `(index, serials or why not)`, in the order they answered.
+async fn devices_of<R: AccountReader>(
+    reader: &R,
+    users: impl IntoIterator<Item = (usize, String)>,
+    concurrency: usize,
+) -> Vec<(usize, Result<Vec<String>, crate::ports::AwsError>)> {
+    stream::iter(users)
+        .map(|(i, user)| async move { (i, reader.mfa_devices(&user).await) })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await
 }

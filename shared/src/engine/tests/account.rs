@@ -627,3 +627,29 @@ async fn root_as_aws_runs_it_now_credentials_removed_access_keys_or_a_virtual_de
         "root has MFA: the summary is not needed"
     );
 }
+
+#[tokio::test]
+async fn a_users_devices_are_read_once_when_both_the_phishing_scope_and_the_notice_need_them() {
+    // Privileged, a security key only, an access key, outside the group: the phishing scope
+    // reads her devices, and her held-to-MFA notice needs them too.
+    let key = "arn:aws:iam::123456789012:u2f/user/kim/key-ABCDEFGHIJKLMNOP";
+    let mut kim = User::console()
+        .with_device(key)
+        .with_policy("arn:aws:iam::aws:policy/AdministratorAccess");
+    kim.access_keys = 1;
+    let iam = account(vec![("kim", kim)]);
+    let report = run(
+        &iam,
+        &InMemorySns::new(),
+        &settings(&[("PHISHING_RESISTANT_FOR", "privileged")]),
+    )
+    .await;
+    let kim = report.findings.iter().find(|f| f.user == "kim").unwrap();
+    assert_eq!(kim.mfa_devices.len(), 1);
+    let reads = iam
+        .reads()
+        .iter()
+        .filter(|r| **r == "ListMFADevices")
+        .count();
+    assert_eq!(reads, 1, "one ListMFADevices for both");
+}
