@@ -57,6 +57,7 @@ pub fn account(users: usize) -> (Vec<u8>, AuthorizationDetails) {
         );
         let mut user = IamUser {
             arn: format!("arn:aws:iam::123456789012:user/{name}"),
+            id: String::new(),
             name,
             ..IamUser::default()
         };

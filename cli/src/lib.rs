@@ -160,6 +160,13 @@ pub struct SettingFlags {
     /// The group whose members may assume the admin role (never the enforcement group).
     #[arg(long, env = "ADMIN_GROUP", value_name = "GROUP")]
     pub admin_group: Option<String>,
+    /// Import the run's findings into Security Hub (its account's default product, in the
+    /// configured Region): true or false [default: false].
+    #[arg(long, env = "SECURITY_HUB", value_name = "BOOL")]
+    pub security_hub: Option<String>,
+    /// Import an unchanged finding again once its last import is this old, 1 to 60 [default: 7].
+    #[arg(long, env = "SECURITY_HUB_REFRESH_DAYS", value_name = "DAYS")]
+    pub security_hub_refresh_days: Option<String>,
 }
 
 /// Flags of `scp-document`.
@@ -204,6 +211,10 @@ pub struct ShowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// The Region the findings belong to, for --format asff or ocsf (Security Hub is
+    /// regional; a saved report does not say).
+    #[arg(long, env = "AWS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 impl SettingFlags {
@@ -228,6 +239,8 @@ impl SettingFlags {
             phishing_resistant_for: v(&self.phishing_resistant_for),
             admin_role_arn: v(&self.admin_role_arn),
             admin_group: v(&self.admin_group),
+            security_hub: v(&self.security_hub),
+            security_hub_refresh_days: v(&self.security_hub_refresh_days),
         }
     }
 }
@@ -358,7 +371,18 @@ async fn audit(args: AuditArgs) -> ExitCode {
         Err(EngineError::Setting(e)) => return fail(describe_settings_error(&e)),
         Err(e) => return fail(e),
     };
-    if let Err(e) = emit(&report, args.format, args.output.as_ref()) {
+    let mut report = report;
+    if settings.security_hub {
+        engine::export_findings(
+            &adapters.findings_hub,
+            &mut report,
+            settings.security_hub_refresh,
+            Utc::now(),
+        )
+        .await;
+    }
+    let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+    if let Err(e) = emit(&report, args.format, &region, args.output.as_ref()) {
         return fail(e);
     }
     exit_code(&report)
@@ -388,19 +412,24 @@ pub fn exit_code(report: &RunReport) -> ExitCode {
     })
 }
 
-fn emit(report: &RunReport, format: Format, output: Option<&PathBuf>) -> Result<(), String> {
+fn emit(
+    report: &RunReport,
+    format: Format,
+    region: &str,
+    output: Option<&PathBuf>,
+) -> Result<(), String> {
     use std::io::Write as _;
     match output {
         Some(path) => {
             let writing = |e: String| format!("writing {}: {e}", path.display());
             let file = std::fs::File::create(path).map_err(|e| writing(e.to_string()))?;
             let mut out = std::io::BufWriter::new(file);
-            render_to(report, format, &mut out).map_err(writing)?;
+            render_to(report, format, region, &mut out).map_err(writing)?;
             out.flush().map_err(|e| writing(e.to_string()))
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            render_to(report, format, &mut out)?;
+            render_to(report, format, region, &mut out)?;
             out.flush().map_err(|e| e.to_string())
         }
     }

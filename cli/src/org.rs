@@ -8,6 +8,7 @@ use mfa_enforcer::aws::org::{list_organization, OrgAuditor};
 use mfa_enforcer::org::report::{AccountEntry, AccountStatus, OrgReport, OrgTotals};
 use mfa_enforcer::org::walk::walk;
 use mfa_enforcer::org::{check, select, Selection};
+use mfa_enforcer::run_report::RunReport;
 use mfa_enforcer::settings::RawSettings;
 use std::io::{IsTerminal as _, Write};
 use std::process::ExitCode;
@@ -108,7 +109,12 @@ pub async fn run(
         },
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let mut sink = Sink::new(format, &mut out);
+    let region = auditor
+        .base
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let mut sink = Sink::new(format, &region, &mut out);
     let mut progress = Progress::new(accounts.len(), quiet);
     let mut totals = OrgTotals::default();
     let mut failure = sink.begin(&org.id, now, &run_id).err();
@@ -210,6 +216,10 @@ fn describe(entry: &AccountEntry) -> String {
 /// Where the report goes, one account at a time.
 pub struct Sink<'a> {
     format: Format,
+    /// The Region findings belong to (ASFF, OCSF).
+    region: String,
+    /// When the organization's run was made (every account's findings carry it).
+    generated_at: chrono::DateTime<chrono::Utc>,
     out: &'a mut dyn Write,
     first: bool,
     /// HTML ranks and charts the whole organization: it keeps every entry until the end.
@@ -223,9 +233,11 @@ const TABLE_HEADER: &str =
 
 impl<'a> Sink<'a> {
     /// A sink writing `format` to `out`.
-    pub fn new(format: Format, out: &'a mut dyn Write) -> Sink<'a> {
+    pub fn new(format: Format, region: &str, out: &'a mut dyn Write) -> Sink<'a> {
         Sink {
             format,
+            region: region.to_string(),
+            generated_at: chrono::DateTime::UNIX_EPOCH,
             out,
             first: true,
             held: None,
@@ -245,7 +257,9 @@ impl<'a> Sink<'a> {
         generated_at: chrono::DateTime<chrono::Utc>,
         run_id: &str,
     ) -> WriteResult {
+        self.generated_at = generated_at;
         match self.format {
+            Format::Asff | Format::Ocsf => Ok(()),
             Format::Json => {
                 let head = serde_json::json!({
                     "organization_id": organization_id,
@@ -302,6 +316,13 @@ impl<'a> Sink<'a> {
                 self.write(&line)
             }
             Format::Csv => self.csv(&csv_rows(entry)),
+            Format::Asff | Format::Ocsf => {
+                // An unreachable account has no findings: the table and JSON name it.
+                let mut run = RunReport::empty(&entry.account_id, self.generated_at, true);
+                run.findings = entry.findings.clone();
+                run.roles = Some(entry.roles.clone());
+                crate::render::export_lines(&run, self.format, &self.region, self.out)
+            }
             Format::Html => {
                 let held = self.held.as_mut().ok_or("the report was not begun")?;
                 held.accounts.push(entry.clone());
@@ -328,7 +349,7 @@ impl<'a> Sink<'a> {
                 totals.privileged_roles_without_mfa,
                 totals.root_at_risk
             )),
-            Format::Csv => Ok(()),
+            Format::Csv | Format::Asff | Format::Ocsf => Ok(()),
             Format::Html => {
                 let mut held = self.held.take().ok_or("the report was not begun")?;
                 held.totals = totals.clone();
@@ -411,8 +432,8 @@ fn csv_rows(entry: &AccountEntry) -> Vec<Vec<String>> {
 }
 
 /// Renders a saved org report (from `audit --org --format json`).
-pub fn show(report: &OrgReport, format: Format, out: &mut dyn Write) -> WriteResult {
-    let mut sink = Sink::new(format, out);
+pub fn show(report: &OrgReport, format: Format, region: &str, out: &mut dyn Write) -> WriteResult {
+    let mut sink = Sink::new(format, region, out);
     sink.begin(&report.organization_id, report.generated_at, &report.run_id)?;
     for entry in &report.accounts {
         sink.account(entry)?;

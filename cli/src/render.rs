@@ -18,23 +18,40 @@ pub enum Format {
     /// One self-contained HTML page (no network fetches) with charts and a searchable,
     /// sortable table of users and roles.
     Html,
+    /// Security Hub findings (ASFF), one JSON object per line, for
+    /// `aws securityhub batch-import-findings` (100 at a time); needs a Region.
+    Asff,
+    /// OCSF 1.5 Compliance Findings, one JSON object per line (Security Lake, a SIEM); needs
+    /// a Region.
+    Ocsf,
+}
+
+impl Format {
+    /// Whether the format names the Region findings belong to (ASFF's product ARN, OCSF's
+    /// cloud region).
+    pub fn needs_region(self) -> bool {
+        matches!(self, Format::Asff | Format::Ocsf)
+    }
 }
 
 /// Renders `report` in `format`, as a string (for tests).
 #[cfg(test)]
 pub fn render(report: &RunReport, format: Format) -> Result<String, String> {
     let mut out = Vec::new();
-    render_to(report, format, &mut out)?;
+    render_to(report, format, "us-east-1", &mut out)?;
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 /// Writes `report` in `format` to `out`; JSON is streamed, never held whole in memory.
+/// `region` is the Region findings are said to be in (ASFF and OCSF only).
 pub fn render_to(
     report: &RunReport,
     format: Format,
+    region: &str,
     out: &mut dyn std::io::Write,
 ) -> Result<(), String> {
     let text = match format {
+        Format::Asff | Format::Ocsf => return export_lines(report, format, region, out),
         Format::Table => table(report),
         Format::Csv => csv(report)?,
         Format::Html => crate::html::account(report)?,
@@ -44,6 +61,32 @@ pub fn render_to(
         }
     };
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+}
+
+/// A report's findings as ASFF or OCSF, one JSON object per line.
+pub fn export_lines(
+    report: &RunReport,
+    format: Format,
+    region: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<(), String> {
+    use mfa_enforcer::export::{asff, ocsf, ExportContext};
+    let ctx = ExportContext::of(report, region);
+    let lines: Vec<String> = match format {
+        Format::Asff => asff::findings(report, &ctx)
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?,
+        _ => ocsf::findings(report, &ctx)
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
+    };
+    for line in lines {
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn flag(v: Option<bool>) -> &'static str {
@@ -281,6 +324,7 @@ mod tests {
             Finding {
                 user: "<root_account>".into(),
                 arn: "arn:aws:iam::123456789012:root".into(),
+                user_id: None,
                 status: Status::NonCompliant,
                 reasons: vec![Reason::RootNoMfa],
                 mfa_active: false,
@@ -295,6 +339,7 @@ mod tests {
             Finding {
                 user: "carol".into(),
                 arn: "arn:aws:iam::123456789012:user/carol".into(),
+                user_id: None,
                 status: Status::NonCompliant,
                 reasons: vec![Reason::NoMfa, Reason::OutsideEnforcementGroup],
                 mfa_active: false,
@@ -316,6 +361,7 @@ mod tests {
         let roles = vec![RoleFinding {
             name: "admin".into(),
             arn: "arn:aws:iam::123456789012:role/admin".into(),
+            id: "AROAEXAMPLE".into(),
             path: "/".into(),
             classification: RoleClassification::MfaBypassable,
             privileged: true,
@@ -335,6 +381,7 @@ mod tests {
             event: None,
             deny_policy: None,
             enforcement_group_lacks_deny_policy: None,
+            security_hub: None,
             exemptions_changed: false,
         };
         report.record_roles(roles);

@@ -89,6 +89,7 @@ pub fn evaluate_user(
     Finding {
         user: user.name.clone(),
         arn: user.arn.clone(),
+        user_id: iam.map(|u| u.id.clone()).filter(|id| !id.is_empty()),
         status,
         reasons,
         mfa_active: user.mfa_active,

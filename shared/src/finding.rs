@@ -123,6 +123,10 @@ pub struct Finding {
     pub user: String,
     /// ARN.
     pub arn: String,
+    /// The user's unique ID (`AIDA...`), when IAM listed the user (not root, not a user
+    /// deleted since the report). Findings exported to Security Hub are keyed by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     /// The status.
     pub status: Status,
     /// Why, in the vocabulary of [`Reason`]; empty when there is nothing to explain.

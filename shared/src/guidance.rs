@@ -229,6 +229,7 @@ mod tests {
         Finding {
             user: "bob".into(),
             arn: "arn:aws-cn:iam::123456789012:user/bob".into(),
+            user_id: None,
             status: Status::NonCompliant,
             reasons: vec![],
             mfa_active: !devices.is_empty(),

@@ -11,6 +11,9 @@ pub struct IamUser {
     pub name: String,
     /// User ARN.
     pub arn: String,
+    /// The user's unique ID (`AIDA...`; empty when unknown). A user deleted and created again
+    /// under the same name gets a new one.
+    pub id: String,
     /// Creation time, when known.
     pub created: Option<DateTime<Utc>>,
     /// Names of the groups the user belongs to.

@@ -64,6 +64,7 @@ pub mod devices;
 pub mod engine;
 pub mod evaluate;
 pub mod event;
+pub mod export;
 pub mod finding;
 pub mod guidance;
 pub mod iam_state;

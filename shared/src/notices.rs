@@ -203,6 +203,7 @@ mod tests {
         Finding {
             user: "u".into(),
             arn: "arn:aws:iam::123456789012:user/u".into(),
+            user_id: None,
             status,
             reasons: vec![],
             mfa_active: false,

@@ -102,6 +102,10 @@ pub const NOTICE_MEMORY: &str = "iam:TagUser";
 /// (the deny policy's `mfa-enforcer:exempt-digest` tag).
 pub const EXEMPTION_MEMORY: &str = "iam:TagPolicy";
 
+/// The permissions exporting findings to Security Hub needs (`SECURITY_HUB=true`): ours read
+/// back, then imported. Granted only when the stack's `SecurityHub` parameter is true.
+pub const SECURITY_HUB: [&str; 2] = ["securityhub:BatchImportFindings", "securityhub:GetFindings"];
+
 const USER_ACTIONS: [ActionKind; 2] = [
     ActionKind::AttachDenyPolicy,
     ActionKind::AddToEnforcementGroup,
@@ -118,6 +122,7 @@ fn collect(reads: &[Read], actions: &[ActionKind]) -> Vec<&'static str> {
         )
         .chain([PUBLISH, NOTICE_MEMORY])
         .chain(POLICY_REPAIR)
+        .chain(SECURITY_HUB)
         .collect();
     all.sort_unstable();
     all.dedup();

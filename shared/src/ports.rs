@@ -4,6 +4,7 @@
 //! write by construction. Implementations for AWS live in [`crate::aws`]; unit tests of the
 //! engine use small fakes.
 
+use crate::export::asff::AsffFinding;
 use crate::iam_state::{AuthorizationDetails, LiveUser, LiveUserState, RootState};
 use crate::message::Notification;
 use chrono::{DateTime, Duration, Utc};
@@ -226,6 +227,27 @@ pub trait Notifier: Sync {
             results
         }
     }
+}
+
+/// Security Hub, where a run's findings go (`SECURITY_HUB=true`).
+pub trait FindingsHub: Sync {
+    /// The Region findings are imported to.
+    fn region(&self) -> &str;
+
+    /// Our `ACTIVE` findings in `product_arn`: all of them, or only those with `ids`; and how
+    /// many requests that took (GetFindings, 100 a page).
+    fn active_findings(
+        &self,
+        product_arn: &str,
+        ids: Option<&[String]>,
+    ) -> impl Future<Output = Result<(Vec<AsffFinding>, usize), AwsError>> + Send;
+
+    /// Imports one request's findings (at most 100, 6 MB: [`crate::export::hub::batches`]);
+    /// returns those Security Hub refused, as `(ID, why)`.
+    fn import(
+        &self,
+        findings: &[AsffFinding],
+    ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
 }
 
 /// The parts a run talks to. `writer: None` makes a dry run; `notifier: None` sends nothing.

@@ -45,6 +45,9 @@ pub struct RunReport {
     /// deny policy directly, and `enforcement_group_lacks_deny_policy` is alerted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enforcement_group_lacks_deny_policy: Option<String>,
+    /// What the run sent to Security Hub (`SECURITY_HUB=true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<SecurityHubExport>,
     /// A whole-account run found the exempt users (or their end dates) changed since the last
     /// run summary that listed them: its summary is due. Not part of the JSON report.
     #[serde(skip)]
@@ -93,6 +96,41 @@ pub struct DenyPolicyCheck {
     /// The policy's `mfa-enforcer:exempt-digest` tag as read. Not part of the JSON report.
     #[serde(skip)]
     pub exempt_digest: Option<String>,
+}
+
+/// What a run sent to Security Hub: how many findings were new, changed, refreshed, left
+/// alone or archived, and how the requests went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityHubExport {
+    /// The product imported to (the account's default product, in the run's Region).
+    pub product_arn: String,
+    /// Findings by what became of them.
+    #[serde(flatten)]
+    pub counts: SyncCounts,
+    /// Findings Security Hub accepted.
+    pub imported: usize,
+    /// Findings it refused, or that a failed request carried.
+    pub failed: usize,
+    /// Requests made: GetFindings pages and BatchImportFindings.
+    pub requests: usize,
+    /// Why imports failed (the first few, one line each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// How many findings of each kind a run imported, skipped or archived.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCounts {
+    /// Not in Security Hub before.
+    pub new: usize,
+    /// Said something else before (a status, a severity, a reason).
+    pub changed: usize,
+    /// Unchanged, imported again because the last import is older than the refresh interval.
+    pub refreshed: usize,
+    /// Unchanged and recent: not imported.
+    pub unchanged: usize,
+    /// The user or role is gone (or no longer a console user): archived.
+    pub archived: usize,
 }
 
 fn already_in_place() -> Outcome {
@@ -277,16 +315,26 @@ impl Summary {
 /// A run that finished, but with failed writes or notifications: the error a Lambda returns
 /// so that CloudWatch counts it (after logging the whole report).
 #[derive(Debug, Clone, Copy, Error, PartialEq, Eq)]
-#[error("{failed} action(s) and {notifications_failed} notification(s) failed ({applied} applied, {remaining} user(s) still non-compliant); see the run report in the logs")]
+#[error("{failed} action(s) and {notifications_failed} notification(s) failed{} ({applied} applied, {remaining} user(s) still non-compliant); see the run report in the logs", findings_failed_text(*findings_failed))]
 pub struct RunFailed {
     /// Failed actions.
     pub failed: usize,
     /// Failed notifications.
     pub notifications_failed: usize,
+    /// Findings Security Hub did not take.
+    pub findings_failed: usize,
     /// Applied actions.
     pub applied: usize,
     /// Non-compliant users left.
     pub remaining: usize,
+}
+
+fn findings_failed_text(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", and {n} Security Hub finding(s) were not imported")
+    }
 }
 
 impl RunReport {
@@ -305,6 +353,7 @@ impl RunReport {
             event: None,
             deny_policy: None,
             enforcement_group_lacks_deny_policy: None,
+            security_hub: None,
             exemptions_changed: false,
         }
     }
@@ -315,6 +364,7 @@ impl RunReport {
         (self.verdict() == Verdict::Failed).then_some(RunFailed {
             failed: s.actions_failed,
             notifications_failed: s.notifications_failed,
+            findings_failed: self.security_hub.as_ref().map_or(0, |h| h.failed),
             applied: s.actions_applied,
             remaining: s.non_compliant_remaining,
         })
@@ -322,7 +372,11 @@ impl RunReport {
 
     /// How the run ended: failed beats non-compliant beats clean.
     pub fn verdict(&self) -> Verdict {
-        if self.summary.actions_failed > 0 || self.summary.notifications_failed > 0 {
+        let findings_failed = self.security_hub.as_ref().is_some_and(|h| h.failed > 0);
+        if self.summary.actions_failed > 0
+            || self.summary.notifications_failed > 0
+            || findings_failed
+        {
             Verdict::Failed
         } else if self.summary.non_compliant_remaining > 0
             || self.summary.guard_tripped

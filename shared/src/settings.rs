@@ -23,6 +23,9 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 pub const DEFAULT_RECIPIENT_TAG_KEY: &str = "email";
 /// Default of `REMIND_AFTER_HOURS`.
 pub const DEFAULT_REMIND_AFTER_HOURS: i64 = 24;
+/// Default of `SECURITY_HUB_REFRESH_DAYS`: an unchanged finding is imported again weekly, far
+/// inside the 90 days after which Security Hub deletes a finding nobody updated.
+pub const DEFAULT_SECURITY_HUB_REFRESH_DAYS: i64 = 7;
 
 /// What a non-compliant user gets. Its names are `REMEDIATION`'s values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, Display, EnumString, EnumIter)]
@@ -91,6 +94,11 @@ pub struct Settings {
     /// `ADMIN_GROUP`: the group allowed to assume the admin role (set with `ADMIN_ROLE_ARN`);
     /// its members get the profile.
     pub admin_group: Option<String>,
+    /// `SECURITY_HUB`: import every run's findings into Security Hub (off by default).
+    pub security_hub: bool,
+    /// `SECURITY_HUB_REFRESH_DAYS`: an unchanged finding is imported again once its last
+    /// import is this old.
+    pub security_hub_refresh: Duration,
 }
 
 /// Whose MFA must be phishing-resistant (a passkey or security key). IAM's conditions cannot
@@ -145,10 +153,14 @@ pub struct RawSettings {
     pub admin_role_arn: Option<String>,
     /// `ADMIN_GROUP`.
     pub admin_group: Option<String>,
+    /// `SECURITY_HUB`.
+    pub security_hub: Option<String>,
+    /// `SECURITY_HUB_REFRESH_DAYS`.
+    pub security_hub_refresh_days: Option<String>,
 }
 
 /// The environment variables the settings come from, in documentation order.
-pub const VARIABLES: [&str; 17] = [
+pub const VARIABLES: [&str; 19] = [
     "DENY_POLICY_ARN",
     "ENFORCEMENT_GROUP",
     "TOPIC_ARN",
@@ -166,6 +178,8 @@ pub const VARIABLES: [&str; 17] = [
     "PHISHING_RESISTANT_FOR",
     "ADMIN_ROLE_ARN",
     "ADMIN_GROUP",
+    "SECURITY_HUB",
+    "SECURITY_HUB_REFRESH_DAYS",
 ];
 
 /// A setting that is missing or invalid. The message names the variable and the bad value.
@@ -200,6 +214,8 @@ impl RawSettings {
             phishing_resistant_for: get("PHISHING_RESISTANT_FOR"),
             admin_role_arn: get("ADMIN_ROLE_ARN"),
             admin_group: get("ADMIN_GROUP"),
+            security_hub: get("SECURITY_HUB"),
+            security_hub_refresh_days: get("SECURITY_HUB_REFRESH_DAYS"),
         }
     }
 
@@ -351,6 +367,14 @@ impl Settings {
                 ));
             }
         }
+        let security_hub = boolean("SECURITY_HUB", raw.security_hub.as_deref(), false)?;
+        // At most 60 days: well inside the 90 after which Security Hub deletes a finding.
+        let security_hub_refresh_days = whole_number(
+            "SECURITY_HUB_REFRESH_DAYS",
+            raw.security_hub_refresh_days.as_deref(),
+            DEFAULT_SECURITY_HUB_REFRESH_DAYS,
+            1..=60,
+        )?;
         Ok(Settings {
             deny_policy_arn,
             enforcement_group,
@@ -369,6 +393,8 @@ impl Settings {
             phishing_resistant_for: phishing_resistant_for(raw.phishing_resistant_for.as_deref())?,
             admin_role_arn,
             admin_group,
+            security_hub,
+            security_hub_refresh: Duration::days(security_hub_refresh_days),
         })
     }
 }

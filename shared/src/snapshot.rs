@@ -336,6 +336,7 @@ ghost,arn:aws:iam::123456789012:user/ghost,2024-01-02T03:04:05+00:00,true,N/A,N/
             users: vec![IamUser {
                 name: "alice".into(),
                 arn: "arn:aws:iam::123456789012:user/alice".into(),
+                id: String::new(),
                 groups: vec!["MFAEnforced".into()],
                 ..IamUser::default()
             }],

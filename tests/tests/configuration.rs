@@ -33,6 +33,8 @@ fn bad_value(variable: &str) -> (String, &'static str) {
             "expected an IAM role ARN",
         ),
         "ADMIN_GROUP" => ("Admins", "needs ADMIN_ROLE_ARN"),
+        "SECURITY_HUB" => ("yes", "expected true or false"),
+        "SECURITY_HUB_REFRESH_DAYS" => ("90", "out of range"),
         other => panic!("{other} has no bad value here: every setting needs one"),
     };
     (value.to_string(), says)

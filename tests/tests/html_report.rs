@@ -22,6 +22,7 @@ fn user(name: &str, status: Status) -> Finding {
     Finding {
         user: name.into(),
         arn: format!("arn:aws:iam::123456789012:user/{name}"),
+        user_id: None,
         status,
         reasons: if status == Status::NonCompliant {
             vec![Reason::NoMfa]
@@ -57,6 +58,7 @@ fn org_report() -> OrgReport {
     let admin = RoleFinding {
         name: "admin".into(),
         arn: "arn:aws:iam::222222222222:role/admin".into(),
+        id: "AROAEXAMPLE".into(),
         path: "/".into(),
         classification: RoleClassification::MfaNotRequired,
         privileged: true,

@@ -245,6 +245,7 @@ fn no_notice_prints_a_profile_the_aws_cli_cannot_use() {
                 let finding = Finding {
                     user: "u".into(),
                     arn: "arn:aws:iam::123456789012:user/u".into(),
+                    user_id: None,
                     status: Status::NonCompliant,
                     reasons: vec![Reason::NoMfa],
                     mfa_active: !devices.is_empty(),

@@ -9,6 +9,7 @@ fn finding(user: &str, status: Status) -> Finding {
     Finding {
         user: user.into(),
         arn: format!("arn:aws:iam::123456789012:user/{user}"),
+        user_id: None,
         status,
         reasons: vec![Reason::NoMfa],
         mfa_active: false,

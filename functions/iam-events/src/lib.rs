@@ -116,6 +116,7 @@ pub fn account_of_function(arn: &str) -> Option<String> {
 
 /// Handles one invocation: see the crate documentation.
 pub async fn handle(app: &App, invocation: LambdaEvent<Value>) -> Result<Response, HandlerError> {
+    let started = std::time::Instant::now();
     let event = event::parse(&invocation.payload)?;
     let context = Context {
         account_id: account_of_function(&invocation.context.invoked_function_arn),
@@ -137,7 +138,9 @@ pub async fn handle(app: &App, invocation: LambdaEvent<Value>) -> Result<Respons
     info!(event_name = %event.name, event_id = %event.id, caller = %event.caller.arn, ?target, dry_run, request_id = %invocation.context.request_id, "event run starting");
     let ports = app.ports(dry_run);
     let report = engine::handle_event(ports, &app.settings, Utc::now(), &event, &target).await?;
-    Ok(Response::Report(Box::new(lambda::conclude(report)?)))
+    Ok(Response::Report(Box::new(
+        app.finish(report, started).await?,
+    )))
 }
 
 #[cfg(test)]
@@ -185,6 +188,7 @@ mod tests {
         let failed = HandlerError::ActionsFailed(mfa_enforcer::run_report::RunFailed {
             failed: 1,
             notifications_failed: 0,
+            findings_failed: 0,
             applied: 0,
             remaining: 1,
         });

@@ -122,11 +122,12 @@ impl From<HandlerError> for Diagnostic {
 
 /// Handles one invocation: see the crate documentation.
 pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<RunReport, HandlerError> {
+    let started = std::time::Instant::now();
     let trigger = Trigger::parse(&event.payload)?;
     let dry_run = trigger.dry_run(app.settings.dry_run);
     info!(?trigger, dry_run, request_id = %event.context.request_id, "run starting");
     let report = engine::audit_account(app.ports(dry_run), &app.settings, Utc::now()).await?;
-    Ok(lambda::conclude(report)?)
+    Ok(app.finish(report, started).await?)
 }
 
 #[cfg(test)]

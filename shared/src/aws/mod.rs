@@ -5,9 +5,11 @@ mod errors;
 mod iam;
 #[cfg(feature = "org")]
 pub mod org;
+mod security_hub;
 mod sns;
 
 pub use iam::{decode_policy_document, IamReader, IamWriter};
+pub use security_hub::SecurityHubImporter;
 pub use sns::{message_body, SnsNotifier, MAX_MESSAGE_BYTES};
 
 use crate::ports::Ports;
@@ -64,6 +66,8 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     /// SNS (regional: the topic's region is the configured one).
     pub sns: aws_sdk_sns::Client,
+    /// Security Hub (regional: findings go to the configured Region).
+    pub security_hub: aws_sdk_securityhub::Client,
 }
 
 impl Clients {
@@ -72,6 +76,7 @@ impl Clients {
         Clients {
             iam: aws_sdk_iam::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
+            security_hub: aws_sdk_securityhub::Client::new(config),
         }
     }
 
@@ -100,6 +105,8 @@ pub struct Adapters {
     pub writer: IamWriter,
     /// SNS.
     pub notifier: SnsNotifier,
+    /// Security Hub.
+    pub findings_hub: SecurityHubImporter,
 }
 
 impl Adapters {
@@ -109,6 +116,7 @@ impl Adapters {
             reader: clients.reader(),
             writer: clients.writer(),
             notifier: clients.notifier(),
+            findings_hub: SecurityHubImporter::new(clients.security_hub.clone()),
         }
     }
 

@@ -193,6 +193,7 @@ mod tests {
             .map(|i| {
                 let name = format!("{i:0>64}");
                 Finding {
+                    user_id: None,
                     arn: format!(
                         "arn:aws:iam::123456789012:user/{}/{name}",
                         "p\"ath".repeat(100)
@@ -229,6 +230,7 @@ mod tests {
             event: None,
             deny_policy: None,
             enforcement_group_lacks_deny_policy: None,
+            security_hub: None,
             exemptions_changed: false,
         }
     }

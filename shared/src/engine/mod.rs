@@ -12,7 +12,8 @@
 //! - `deny_policy`: the deny policy checked before any run relies on it, and repaired;
 //! - `confirm`: users about to be denied re-read live when the report is old;
 //! - `apply`: the plan's writes;
-//! - `announce`: alerts, notices and the run summary, and what is remembered of them.
+//! - `announce`: alerts, notices and the run summary, and what is remembered of them;
+//! - `security_hub`: the run's findings into Security Hub, after the run (`SECURITY_HUB`).
 //!
 //! Both triggers share the tail: `decide` (evaluate and plan, pure), `act` (apply, then the
 //! report) and `announce::announce`. A dry run is a run without a writer: the same plan,
@@ -25,6 +26,7 @@ mod apply;
 pub(crate) mod confirm;
 pub(crate) mod deny_policy;
 mod event;
+mod security_hub;
 
 pub use account::audit_account;
 pub use confirm::{
@@ -32,6 +34,7 @@ pub use confirm::{
 };
 pub use deny_policy::NO_CANONICAL_VERSION;
 pub use event::handle_event;
+pub use security_hub::export_findings;
 
 use crate::evaluate::evaluate;
 use crate::finding::Finding;

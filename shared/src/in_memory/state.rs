@@ -276,6 +276,7 @@ impl State {
         IamUser {
             name: name.to_string(),
             arn: self.user_arn(name),
+            id: format!("AIDA{}", name.to_uppercase()),
             created: Some(user.created),
             groups: user.groups.clone(),
             attached_policy_arns: user.policies.clone(),

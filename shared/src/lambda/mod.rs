@@ -65,6 +65,32 @@ fn invalid_configuration<E: Display>(e: E) -> E {
     e
 }
 
+impl<S> App<S> {
+    /// Finishes a run that started at `started`: its findings into Security Hub (with
+    /// `SECURITY_HUB`), its metrics as one EMF line on standard output (CloudWatch extracts
+    /// them from the log), then [`conclude`].
+    pub async fn finish(
+        &self,
+        mut report: RunReport,
+        started: std::time::Instant,
+    ) -> Result<RunReport, RunFailed> {
+        if self.settings.security_hub {
+            crate::engine::export_findings(
+                &self.adapters.findings_hub,
+                &mut report,
+                self.settings.security_hub_refresh,
+                chrono::Utc::now(),
+            )
+            .await;
+        }
+        let duration = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        // Printed, not logged: the JSON log layer would nest it, and CloudWatch would not
+        // find its `_aws` member at the top level.
+        println!("{}", crate::export::emf::line(&report, duration));
+        conclude(report)
+    }
+}
+
 /// A finished run's answer: its report, or, when a write or a notification failed, the
 /// failure that fails the invocation (after the whole report is logged, so it reaches
 /// CloudWatch in full).

@@ -11,6 +11,7 @@ fn report(outcome: Option<Outcome>, guard_tripped: bool, dry_run: bool) -> RunRe
     let findings = vec![Finding {
         user: "carol".into(),
         arn: "arn:aws:iam::123456789012:user/carol".into(),
+        user_id: None,
         status: Status::NonCompliant,
         reasons: vec![Reason::NoMfa],
         mfa_active: false,
@@ -49,6 +50,7 @@ fn report(outcome: Option<Outcome>, guard_tripped: bool, dry_run: bool) -> RunRe
         event: None,
         deny_policy: None,
         enforcement_group_lacks_deny_policy: None,
+        security_hub: None,
         exemptions_changed: false,
     }
 }

@@ -70,6 +70,9 @@ pub struct RoleFinding {
     pub name: String,
     /// ARN.
     pub arn: String,
+    /// The role's unique ID (`AROA...`). Findings exported to Security Hub are keyed by it.
+    #[serde(default)]
+    pub id: String,
     /// Path (`/`, `/aws-service-role/...`).
     pub path: String,
     /// What its trust policy says about MFA.
@@ -144,6 +147,7 @@ pub fn judge(roles: &[IamRole], policies: &[LocalPolicy]) -> Vec<RoleFinding> {
             RoleFinding {
                 name: role.name.clone(),
                 arn: role.arn.clone(),
+                id: role.id.clone(),
                 path: role.path.clone(),
                 classification: verdict.classification,
                 privileged: !privileged_by.is_empty(),

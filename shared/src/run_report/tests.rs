@@ -5,6 +5,7 @@ fn finding(status: Status, outcomes: &[Outcome]) -> Finding {
     Finding {
         user: "u".into(),
         arn: "arn:aws:iam::123456789012:user/u".into(),
+        user_id: None,
         status,
         reasons: vec![],
         mfa_active: false,
@@ -40,6 +41,7 @@ fn report(findings: Vec<Finding>, guard: Guard) -> RunReport {
         event: None,
         deny_policy: None,
         enforcement_group_lacks_deny_policy: None,
+        security_hub: None,
         exemptions_changed: false,
     }
 }

@@ -95,6 +95,7 @@ impl AccountReader for IamReader {
                 details.users.push(IamUser {
                     name: u.user_name.unwrap_or_default(),
                     arn: u.arn.unwrap_or_default(),
+                    id: u.user_id.unwrap_or_default(),
                     created: u.create_date.as_ref().and_then(to_chrono),
                     groups: u.group_list.unwrap_or_default(),
                     attached_policy_arns: u
@@ -306,6 +307,7 @@ impl TargetedReader for IamReader {
                 created: to_chrono(&found.create_date),
                 name: found.user_name,
                 arn: found.arn,
+                id: found.user_id,
                 groups,
                 attached_policy_arns,
                 inline_policies: Vec::new(),
