@@ -373,12 +373,12 @@ async fn audit(args: AuditArgs) -> ExitCode {
     };
     let mut report = report;
     if settings.security_hub {
-        engine::export_findings(
+        Box::pin(engine::export_findings(
             &adapters.findings_hub,
             &mut report,
             settings.security_hub_refresh,
             Utc::now(),
-        )
+        ))
         .await;
     }
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();

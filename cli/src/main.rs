@@ -3,7 +3,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    mfa_enforcer_cli::run(mfa_enforcer_cli::Cli::parse()).await
+fn main() -> ExitCode {
+    let cli = mfa_enforcer_cli::Cli::parse();
+    mfa_enforcer::runtime::run(move || mfa_enforcer_cli::run(cli))
 }

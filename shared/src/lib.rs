@@ -86,6 +86,7 @@ pub mod recipient;
 pub mod report;
 pub mod roles;
 pub mod run_report;
+pub mod runtime;
 pub mod scp;
 pub mod settings;
 pub mod snapshot;

@@ -255,6 +255,13 @@ impl Request {
             );
         }
         let head = String::from_utf8_lossy(&self.head);
+        if let Some(action) = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|path| crate::rest_action(&service, path))
+        {
+            return action;
+        }
         let query = head
             .split_whitespace()
             .nth(1)

@@ -261,6 +261,8 @@ pub struct Call {
     pub action: String,
     /// Form or query parameters, URL-decoded (`UserName`, `PolicyArn`, `Tags.member.1.Key`...).
     pub params: std::collections::BTreeMap<String, String>,
+    /// The request's body, decoded (a JSON protocol's document).
+    pub body: String,
 }
 
 impl Call {
@@ -289,6 +291,7 @@ fn call_of(entry: &serde_json::Value) -> Option<Call> {
         return Some(Call {
             action: format!("{service}:{}", target.rsplit('.').next()?),
             params: Default::default(),
+            body: String::new(),
         });
     }
     let body = entry["body"].as_str().unwrap_or_default();
@@ -298,6 +301,13 @@ fn call_of(entry: &serde_json::Value) -> Option<Call> {
         body.to_string()
     };
     let url = entry["url"].as_str().unwrap_or_default();
+    if let Some(action) = rest_action(&service, url) {
+        return Some(Call {
+            action,
+            params: Default::default(),
+            body,
+        });
+    }
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     let params: std::collections::BTreeMap<String, String> = body
         .split('&')
@@ -306,7 +316,28 @@ fn call_of(entry: &serde_json::Value) -> Option<Call> {
         .map(|(k, v)| (url_decode(k), url_decode(v)))
         .collect();
     let action = format!("{service}:{}", params.get("Action")?);
-    Some(Call { action, params })
+    Some(Call {
+        action,
+        params,
+        body: String::new(),
+    })
+}
+
+/// The action of a REST-JSON request, which its path names (Security Hub's, the only such
+/// service the enforcer calls): `securityhub:BatchImportFindings`, `securityhub:GetFindings`.
+pub fn rest_action(service: &str, url: &str) -> Option<String> {
+    if service != "securityhub" {
+        return None;
+    }
+    let path = url.split('?').next().unwrap_or_default();
+    let action = if path.ends_with("/findings/import") {
+        "BatchImportFindings"
+    } else if path.ends_with("/findings") {
+        "GetFindings"
+    } else {
+        path.rsplit('/').next().unwrap_or("?")
+    };
+    Some(format!("securityhub:{action}"))
 }
 
 fn url_decode(text: &str) -> String {

@@ -122,6 +122,7 @@ async fn the_scheduled_run_calls_only_what_it_declares_and_its_role_grants() {
     let settings = account.settings(&[
         ("DRY_RUN", "false"),
         ("REMEDIATION", "both"),
+        ("SECURITY_HUB", "true"),
         // Every run confirms the users it is about to deny (ListMFADevices, GetLoginProfile).
         ("CONFIRM_AFTER_MINUTES", "0"),
     ]);
@@ -170,7 +171,11 @@ async fn the_event_run_calls_only_what_it_declares_and_its_role_grants() {
             .sdk_config_fast_retries(&proxy.endpoint(), std::time::Duration::from_secs(5))
             .await,
     );
-    let settings = account.settings(&[("DRY_RUN", "false"), ("REMEDIATION", "both")]);
+    let settings = account.settings(&[
+        ("DRY_RUN", "false"),
+        ("REMEDIATION", "both"),
+        ("SECURITY_HUB", "true"),
+    ]);
     let app = iam_events::App::new(settings, iam_events::OwnRoles::default(), &clients);
     let deny = account.deny_policy_arn.clone();
     let events = [
@@ -222,7 +227,15 @@ async fn the_cli_calls_only_what_a_whole_account_run_declares() {
     let account = seed(&moto).await;
     for _ in 0..2 {
         let out = Command::new(binary("mfa-enforcer-cli", "mfa-enforcer"))
-            .args(["audit", "--enforce", "--format", "json", "--quiet"])
+            .args([
+                "audit",
+                "--enforce",
+                "--format",
+                "json",
+                "--quiet",
+                "--security-hub",
+                "true",
+            ])
             .env_clear()
             .envs(moto.env())
             .env("AWS_ENDPOINT_URL", proxy.endpoint())

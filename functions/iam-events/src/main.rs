@@ -8,8 +8,9 @@ use iam_events::{handle, OwnRoles};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    let app = mfa_enforcer::lambda::start(OwnRoles::from_env).await?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&app, event))).await
+fn main() -> Result<(), lambda_runtime::Error> {
+    mfa_enforcer::runtime::run(|| async {
+        let app = mfa_enforcer::lambda::start(OwnRoles::from_env).await?;
+        lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&app, event))).await
+    })
 }

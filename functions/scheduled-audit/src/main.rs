@@ -7,8 +7,9 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use scheduled_audit::handle;
 use serde_json::Value;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    let app = mfa_enforcer::lambda::start(|| Ok::<_, String>(())).await?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&app, event))).await
+fn main() -> Result<(), lambda_runtime::Error> {
+    mfa_enforcer::runtime::run(|| async {
+        let app = mfa_enforcer::lambda::start(|| Ok::<_, String>(())).await?;
+        lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&app, event))).await
+    })
 }

@@ -261,7 +261,6 @@ pub fn finding(result: &CheckResult, ctx: &ExportContext) -> AsffFinding {
         product_fields: BTreeMap::from([
             (FIELD_CHECK.to_string(), result.check.as_str().to_string()),
             (FIELD_STATE.to_string(), result.state.to_string()),
-            (FIELD_REASONS.to_string(), result.reasons.join(",")),
         ]),
         resources: vec![Resource {
             kind: kind.to_string(),
@@ -276,6 +275,11 @@ pub fn finding(result: &CheckResult, ctx: &ExportContext) -> AsffFinding {
         },
         record_state: ACTIVE.to_string(),
     };
+    // Security Hub refuses empty strings: no reasons, no field.
+    if !result.reasons.is_empty() {
+        f.product_fields
+            .insert(FIELD_REASONS.to_string(), result.reasons.join(","));
+    }
     f.title = truncate(&f.title, 256);
     f.description = truncate(&f.description, 1024);
     let print = fingerprint(&f);

@@ -225,10 +225,26 @@ fn words(reasons: &[Reason]) -> Vec<&'static str> {
     reasons.iter().map(|r| r.as_str()).collect()
 }
 
+/// A user's status once this run's actions count: a non-compliant user this run contained
+/// is `enforced` now (or `compliant`, with MFA), as the next run will find them.
+fn status_after_run(f: &Finding) -> Status {
+    match f.status {
+        Status::NonCompliant if !f.remains_non_compliant() => {
+            if f.mfa_active {
+                Status::Compliant
+            } else {
+                Status::Enforced
+            }
+        }
+        status => status,
+    }
+}
+
 fn user_result(f: &Finding) -> Option<CheckResult> {
     let unique_id = f.user_id.clone()?;
     let name = &f.user;
-    let (compliance, severity, description) = match f.status {
+    let status = status_after_run(f);
+    let (compliance, severity, description) = match status {
         Status::NotApplicable => return None,
         Status::Compliant => (
             Compliance::Passed,
@@ -277,8 +293,13 @@ fn user_result(f: &Finding) -> Option<CheckResult> {
         },
         compliance,
         severity,
-        state: f.status.as_str(),
-        reasons: words(&f.reasons),
+        state: status.as_str(),
+        // A user this run contained has no reason left, as the next run will find them.
+        reasons: if status == f.status {
+            words(&f.reasons)
+        } else {
+            Vec::new()
+        },
         description,
     })
 }

@@ -30,11 +30,12 @@ fn severity_id(s: Severity) -> (u8, &'static str) {
     }
 }
 
-fn compliance_status_id(c: Compliance) -> (u8, &'static str) {
+/// OCSF's compliance `status_id`: 1 Pass, 2 Warning, 3 Fail.
+fn compliance_status_id(c: Compliance) -> u8 {
     match c {
-        Compliance::Passed => (1, "Pass"),
-        Compliance::Warning => (2, "Warning"),
-        Compliance::Failed => (3, "Fail"),
+        Compliance::Passed => 1,
+        Compliance::Warning => 2,
+        Compliance::Failed => 3,
     }
 }
 
@@ -50,7 +51,7 @@ pub fn findings(report: &RunReport, ctx: &ExportContext) -> Vec<Value> {
 pub fn finding(result: &CheckResult, ctx: &ExportContext) -> Value {
     let time = ctx.at.timestamp_millis();
     let (severity_id, severity) = severity_id(result.severity);
-    let (status_id, status) = compliance_status_id(result.compliance);
+    let status_id = compliance_status_id(result.compliance);
     let subject = &result.subject;
     let resource_type = match subject.kind {
         SubjectKind::User => "AwsIamUser",
@@ -122,7 +123,6 @@ pub fn finding(result: &CheckResult, ctx: &ExportContext) -> Value {
             "control": result.check.as_str(),
             "requirements": result.check.related_requirements(),
             "status_id": status_id,
-            "status_detail": status,
         },
         "resources": [{
             "uid": subject.arn,

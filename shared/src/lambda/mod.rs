@@ -75,12 +75,14 @@ impl<S> App<S> {
         started: std::time::Instant,
     ) -> Result<RunReport, RunFailed> {
         if self.settings.security_hub {
-            crate::engine::export_findings(
+            // Boxed: Security Hub's finding type is large, and its futures would otherwise sit
+            // on the worker thread's stack.
+            Box::pin(crate::engine::export_findings(
                 &self.adapters.findings_hub,
                 &mut report,
                 self.settings.security_hub_refresh,
                 chrono::Utc::now(),
-            )
+            ))
             .await;
         }
         let duration = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
