@@ -202,6 +202,8 @@ mod tests {
                 "iam:SetDefaultPolicyVersion",
                 "iam:TagPolicy",
                 "iam:TagUser",
+                "securityhub:BatchImportFindings",
+                "securityhub:GetFindings",
                 "sns:Publish",
             ]
         );
@@ -229,6 +231,8 @@ mod tests {
                 "iam:ListPolicyVersions",
                 "iam:SetDefaultPolicyVersion",
                 "iam:TagUser",
+                "securityhub:BatchImportFindings",
+                "securityhub:GetFindings",
                 "sns:Publish",
             ]
         );
