@@ -31,6 +31,14 @@ def action_of(headers, path, body):
     target = headers.get("X-Amz-Target")
     if target:
         return f"{service}:{target.split('.')[-1]}"
+    if service == "securityhub":
+        # REST-JSON: the path names the operation.
+        route = urllib.parse.urlsplit(path).path
+        if route.endswith("/findings/import"):
+            return "securityhub:BatchImportFindings"
+        if route.endswith("/findings"):
+            return "securityhub:GetFindings"
+        return f"securityhub:{route}"
     fields = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
     if body and "json" not in headers.get("Content-Type", ""):
         fields.update(urllib.parse.parse_qs(body.decode("utf-8", "replace")))

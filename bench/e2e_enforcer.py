@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """mfa-enforcer on a fresh benchmark account, every request counted.
 
-    e2e_enforcer.py N [RUNS] [--delay-ms D]
+    e2e_enforcer.py N [RUNS] [--delay-ms D] [--security-hub]
 
 Seeds N users (bench/account.py, the account Cloud Custodian gets in bench/cloud_custodian.py)
 into a fresh moto server behind the counting proxy, the deny policy holding this build's
@@ -49,6 +49,8 @@ def main():
     ap.add_argument("users", type=int)
     ap.add_argument("runs", type=int, nargs="?", default=2)
     ap.add_argument("--delay-ms", type=float, default=0)
+    ap.add_argument("--security-hub", action="store_true",
+                    help="import the findings into (moto's) Security Hub too")
     a = ap.parse_args()
     if not os.path.exists(CLI):
         sys.exit(f"e2e: {CLI} is missing (cargo build --release -p mfa-enforcer-cli, or make bench)")
@@ -60,7 +62,8 @@ def main():
         with harness.emulator(a.users, work, document, a.delay_ms) as emu:
             env = emu.aws_env(DENY_POLICY_ARN=emu.seed["deny_policy_arn"],
                               ENFORCEMENT_GROUP="MFAEnforced", TOPIC_ARN=emu.seed["topic_arn"],
-                              MAX_ENFORCEMENTS_PER_RUN=str(a.users + 1))
+                              MAX_ENFORCEMENTS_PER_RUN=str(a.users + 1),
+                              SECURITY_HUB=str(a.security_hub).lower())
             for run in range(1, a.runs + 1):
                 emu.reset_counts()
                 code, wall, rss, out = harness.run_measured(

@@ -36,6 +36,13 @@ const SCHEDULED_ALARM: &str =
     "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mfa-enforcer-scheduled-audit-errors";
 const EVENTS_ALARM: &str =
     "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mfa-enforcer-iam-events-errors";
+const REMAIN_ALARM: &str =
+    "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mfa-enforcer-non-compliant-users-remain";
+const DENY_ALARM: &str =
+    "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mfa-enforcer-deny-policy-not-canonical";
+/// The account's own Security Hub product (where a custom integration imports) and its hub.
+const PRODUCT: &str = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default";
+const HUB: &str = "arn:aws:securityhub:us-east-1:123456789012:hub/default";
 
 fn allow_all() -> Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
@@ -116,6 +123,8 @@ fn deployment(operators: &[&str]) -> Deployment {
             ),
             ("ScheduledAuditErrorsAlarm.Arn".into(), SCHEDULED_ALARM.into()),
             ("IamEventsErrorsAlarm.Arn".into(), EVENTS_ALARM.into()),
+            ("NonCompliantUsersRemainAlarm.Arn".into(), REMAIN_ALARM.into()),
+            ("DenyPolicyNotCanonicalAlarm.Arn".into(), DENY_ALARM.into()),
             (
                 "AdminRole.Arn".into(),
                 "arn:aws:iam::123456789012:role/mfa-enforcer-admin".into(),
@@ -125,6 +134,8 @@ fn deployment(operators: &[&str]) -> Deployment {
             ("InUsEast1".into(), true),
             ("HasTopicKey".into(), false),
             ("HasNamePrefix".into(), true),
+            // Deployed with SecurityHub=true: what the roles may do then is what is proven.
+            ("ImportsToSecurityHub".into(), true),
         ]),
     }
 }
@@ -763,6 +774,8 @@ fn only_the_functions_the_named_operators_and_alarms_may_publish_to_the_topic() 
     for (alarm, account, allowed) in [
         (SCHEDULED_ALARM, ACCOUNT, true),
         (EVENTS_ALARM, ACCOUNT, true),
+        (REMAIN_ALARM, ACCOUNT, true),
+        (DENY_ALARM, ACCOUNT, true),
         (other_alarm, ACCOUNT, false),
         (SCHEDULED_ALARM, "210987654321", false),
     ] {
@@ -935,6 +948,48 @@ fn each_function_role_can_do_only_what_the_readme_says() {
             false,
         ),
         ("pass a role", "iam:PassRole", EVENTS_ROLE, json!({}), false),
+        (
+            "import findings about its own account",
+            "securityhub:BatchImportFindings",
+            PRODUCT,
+            json!({"securityhub:TargetAccount": ACCOUNT}),
+            true,
+        ),
+        (
+            "import findings about another account",
+            "securityhub:BatchImportFindings",
+            PRODUCT,
+            json!({"securityhub:TargetAccount": "210987654321"}),
+            false,
+        ),
+        (
+            "import findings into another product",
+            "securityhub:BatchImportFindings",
+            "arn:aws:securityhub:us-east-1:123456789012:product/prowler/prowler",
+            json!({"securityhub:TargetAccount": ACCOUNT}),
+            false,
+        ),
+        (
+            "read findings back",
+            "securityhub:GetFindings",
+            HUB,
+            json!({}),
+            true,
+        ),
+        (
+            "change an analyst's workflow",
+            "securityhub:BatchUpdateFindings",
+            HUB,
+            json!({}),
+            false,
+        ),
+        (
+            "turn Security Hub off",
+            "securityhub:DisableSecurityHub",
+            HUB,
+            json!({}),
+            false,
+        ),
         (
             "assume a role",
             "sts:AssumeRole",

@@ -375,3 +375,59 @@ async fn asff_ocsf_and_emf_pass_their_owners_definitions_and_bad_ones_do_not() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs --region"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_run_imports_the_user_it_judged_within_seconds_and_archives_nothing() {
+    Box::pin(event_run()).await;
+}
+
+async fn event_run() {
+    let moto = Moto::start();
+    let account = Account::seed(
+        &moto.sdk_config().await,
+        &deny_policy_document().to_string(),
+    )
+    .await;
+    account
+        .user("alice", UserSpec::console().mfa().group(GROUP))
+        .await;
+    // A whole-account run first: alice's finding is in Security Hub.
+    run(&moto, &account).await;
+    account.user("dan", UserSpec::console()).await;
+    let settings = account.settings(&[("SECURITY_HUB", "true"), ("DRY_RUN", "false")]);
+    let clients = Clients::new(&moto.sdk_config().await);
+    let app = iam_events::App::new(settings, iam_events::OwnRoles::default(), &clients);
+    let event = json!({
+        "version": "0", "id": "0", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.iam", "account": "123456789012", "time": "2026-06-15T11:59:58Z",
+        "region": "us-east-1", "resources": [],
+        "detail": {
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/admin", "userName": "admin"},
+            "eventTime": "2026-06-15T11:59:58Z", "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateLoginProfile", "awsRegion": "us-east-1", "eventID": "e-1",
+            "recipientAccountId": "123456789012", "requestParameters": {"userName": "dan"},
+        }
+    });
+    let mut context = Context::default();
+    context.invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f".into();
+    moto.reset_recording();
+    let response = iam_events::handle(&app, LambdaEvent::new(event, context))
+        .await
+        .unwrap();
+    let iam_events::Response::Report(report) = response else {
+        panic!("the event was ignored");
+    };
+    let export = report.security_hub.clone().unwrap();
+    assert_eq!(
+        (export.counts.new, export.imported, export.counts.archived),
+        (1, 1, 0)
+    );
+    assert_eq!(count(&moto, "securityhub:GetFindings"), 1);
+    assert_eq!(count(&moto, "securityhub:BatchImportFindings"), 1);
+    let findings = held(&moto).await;
+    // dan contained within the event run: FAILED (no MFA yet); alice untouched, still active.
+    assert_eq!(findings[&user_id(&report, "dan")].0, "FAILED");
+    assert_eq!(findings.len(), 2);
+    assert!(findings.values().all(|(_, state, _)| state == "ACTIVE"));
+}

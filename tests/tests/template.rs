@@ -422,3 +422,106 @@ fn the_audit_role_grants_exactly_the_org_audits_reads_to_one_principal_of_the_or
         stackset["Resources"]["MfaEnforcerStackSet"]["Properties"]["Parameters"].to_string();
     assert!(passed.contains("AuditPrincipalArn") && passed.contains("AuditOrganizationId"));
 }
+
+/// The metric names a run of each kind (`account`, `event`) emits: every optional one included.
+fn emitted() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
+    use mfa_enforcer::export::emf;
+    let mut report = mfa_enforcer::run_report::RunReport::empty(
+        "123456789012",
+        chrono::DateTime::UNIX_EPOCH,
+        false,
+    );
+    report.deny_policy = Some(
+        serde_json::from_value(json!({"arn": "x", "default_version": "v1", "canonical": true}))
+            .unwrap(),
+    );
+    report.security_hub = Some(Default::default());
+    let names = |r: &mfa_enforcer::run_report::RunReport| -> BTreeSet<&'static str> {
+        emf::metrics(r, 0).into_iter().map(|(n, _, _)| n).collect()
+    };
+    let account = names(&report);
+    let event = mfa_enforcer_tests::fixture("events/cloudtrail/add-user-to-group.json");
+    report.event =
+        Some(mfa_enforcer::event::parse(&serde_json::from_str(&event).unwrap()).unwrap());
+    BTreeMap::from([("account", account), ("event", names(&report))])
+}
+
+#[test]
+fn the_dashboard_and_the_alarms_read_only_metrics_the_runs_emit() {
+    let t = template();
+    let emitted = emitted();
+    let body = resource(&t, "Dashboard")["Properties"]["DashboardBody"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The alarms it shows are the stack's own.
+    for reference in body.split("${").skip(1) {
+        let name = reference.split('}').next().unwrap();
+        if let Some(alarm) = name.strip_suffix(".Arn") {
+            assert_eq!(resource(&t, alarm)["Type"], "AWS::CloudWatch::Alarm");
+        }
+    }
+    let mut plain = String::new();
+    for (i, part) in body.split("${").enumerate() {
+        match i {
+            0 => plain.push_str(part),
+            _ => plain.push_str(&format!("x{}", part.split_once('}').unwrap().1)),
+        }
+    }
+    let dashboard: Value = serde_json::from_str(&plain).expect("the dashboard body is JSON");
+    let mut shown = 0;
+    for widget in dashboard["widgets"].as_array().unwrap() {
+        for metric in widget["properties"]["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (namespace, name, dimension, run) = (
+                metric[0].as_str().unwrap(),
+                metric[1].as_str().unwrap(),
+                metric[2].as_str().unwrap(),
+                metric[3].as_str().unwrap(),
+            );
+            assert_eq!((namespace, dimension), ("MfaEnforcer", "Run"));
+            assert!(
+                emitted[run].contains(name),
+                "the dashboard shows {name} of {run} runs, which they never emit"
+            );
+            shown += 1;
+        }
+    }
+    assert!(shown >= 10, "{shown} metrics shown");
+    let hours = &t["Parameters"]["NonCompliantAlarmHours"];
+    for (name, alarm) in t["Resources"].as_object().unwrap() {
+        let p = &alarm["Properties"];
+        if alarm["Type"] != "AWS::CloudWatch::Alarm" || p["Namespace"] != "MfaEnforcer" {
+            continue;
+        }
+        let metric = p["MetricName"].as_str().unwrap();
+        assert!(emitted["account"].contains(metric), "{name}: {metric}");
+        assert_eq!(
+            p["Dimensions"],
+            json!([{"Name": "Run", "Value": "account"}])
+        );
+        // CloudWatch: Period × EvaluationPeriods at most 7 days.
+        let evaluations = p["EvaluationPeriods"].as_u64().unwrap();
+        let periods: Vec<u64> = match &p["Period"] {
+            Value::Number(n) => vec![n.as_u64().unwrap()],
+            _ => list(&hours["AllowedValues"])
+                .iter()
+                .map(|h| {
+                    let seconds = t["Mappings"]["AlarmWindow"][h]["Seconds"].as_u64().unwrap();
+                    assert_eq!(seconds, h.parse::<u64>().unwrap() * 3600, "{h} hours");
+                    seconds
+                })
+                .collect(),
+        };
+        for period in periods {
+            assert!(
+                period % 60 == 0 && period * evaluations <= 7 * 86_400,
+                "{name}"
+            );
+        }
+        assert_eq!(p["AlarmActions"], json!([{"Ref": "Topic"}]), "{name}");
+    }
+}
