@@ -400,6 +400,9 @@ fn org_refuses(args: &AuditArgs) -> Option<String> {
     if args.settings.topic_arn.is_some() {
         return Some("--org publishes nothing: leave out --topic-arn (TOPIC_ARN)".into());
     }
+    if args.settings.security_hub.is_some() {
+        return Some("--org imports nothing into Security Hub (each account's stack does, with SecurityHub=true); for findings by hand use --format asff: leave out --security-hub (SECURITY_HUB)".into());
+    }
     None
 }
 

@@ -14,16 +14,63 @@ use crate::export::{hub, PRODUCT_NAME};
 use crate::ports::{AwsError, FindingsHub};
 use aws_sdk_securityhub::types as sh;
 use aws_sdk_securityhub::Client;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Spaces requests at least `interval` apart: the first goes at once.
+#[derive(Debug)]
+struct Pace {
+    interval: Duration,
+    next: Mutex<Option<Instant>>,
+}
+
+impl Pace {
+    fn new(interval: Duration) -> Self {
+        Pace {
+            interval,
+            next: Mutex::new(None),
+        }
+    }
+
+    /// Waits for this request's turn.
+    async fn turn(&self) {
+        let wait = {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let at = next.map_or(now, |n| n.max(now));
+            *next = Some(at + self.interval);
+            at - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Security Hub's rates: GetFindings 3 requests a second, BatchImportFindings 10 (bursts of 6
+/// and 30; <https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html>). Requests
+/// are spaced to stay under them, so that a large account's pages are not throttled.
+const GET_FINDINGS_INTERVAL: Duration = Duration::from_millis(334);
+const IMPORT_INTERVAL: Duration = Duration::from_millis(100);
 
 /// GetFindings takes at most 20 values per filter attribute
 /// (<https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_AwsSecurityFindingFilters.html>).
 const IDS_PER_FILTER: usize = 20;
 
 /// The Security Hub port on the AWS SDK.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SecurityHubImporter {
     client: Client,
     region: String,
+    reads: Pace,
+    imports: Pace,
+}
+
+impl Clone for SecurityHubImporter {
+    /// A clone paces its own requests.
+    fn clone(&self) -> Self {
+        SecurityHubImporter::new(self.client.clone())
+    }
 }
 
 impl SecurityHubImporter {
@@ -34,7 +81,12 @@ impl SecurityHubImporter {
             .region()
             .map(|r| r.to_string())
             .unwrap_or_default();
-        SecurityHubImporter { client, region }
+        SecurityHubImporter {
+            client,
+            region,
+            reads: Pace::new(GET_FINDINGS_INTERVAL),
+            imports: Pace::new(IMPORT_INTERVAL),
+        }
     }
 }
 
@@ -88,7 +140,11 @@ impl FindingsHub for SecurityHubImporter {
                 .max_results(100)
                 .into_paginator()
                 .send();
-            while let Some(page) = pages.next().await {
+            loop {
+                self.reads.turn().await;
+                let Some(page) = pages.next().await else {
+                    break;
+                };
                 requests += 1;
                 let page = page.map_err(|e| from_sdk("GetFindings", e))?;
                 found.extend(
@@ -110,6 +166,7 @@ impl FindingsHub for SecurityHubImporter {
 
     async fn import(&self, findings: &[AsffFinding]) -> Result<Vec<(String, String)>, AwsError> {
         let sdk: Vec<sh::AwsSecurityFinding> = findings.iter().map(to_sdk_finding).collect();
+        self.imports.turn().await;
         let out = self
             .client
             .batch_import_findings()

@@ -85,3 +85,133 @@ fn keep(errors: &mut Vec<String>, error: String) {
         errors.push(error);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::asff::AsffFinding;
+    use crate::finding::{Finding, FindingFacts, Status};
+    use crate::ports::AwsError;
+    use chrono::TimeZone;
+    use std::sync::Mutex;
+
+    /// Security Hub in memory: what it holds, a read that may fail, IDs it refuses.
+    #[derive(Default)]
+    struct Hub {
+        held: Mutex<Vec<AsffFinding>>,
+        read_fails: bool,
+        refuse: Vec<String>,
+        requests: Mutex<Vec<usize>>,
+    }
+
+    impl FindingsHub for Hub {
+        fn region(&self) -> &str {
+            "eu-west-1"
+        }
+
+        async fn active_findings(
+            &self,
+            _product_arn: &str,
+            ids: Option<&[String]>,
+        ) -> Result<(Vec<AsffFinding>, usize), AwsError> {
+            if self.read_fails {
+                return Err(AwsError {
+                    operation: "GetFindings",
+                    code: Some("InvalidAccessException".into()),
+                    message: "Account is not subscribed to AWS Security Hub".into(),
+                    retryable: false,
+                });
+            }
+            let held = self.held.lock().unwrap().clone();
+            let found = held
+                .into_iter()
+                .filter(|f| ids.is_none_or(|ids| ids.contains(&f.id)))
+                .collect();
+            Ok((found, 1))
+        }
+
+        async fn import(
+            &self,
+            findings: &[AsffFinding],
+        ) -> Result<Vec<(String, String)>, AwsError> {
+            self.requests.lock().unwrap().push(findings.len());
+            let mut held = self.held.lock().unwrap();
+            let mut refused = Vec::new();
+            for f in findings {
+                if self.refuse.contains(&f.id) {
+                    refused.push((f.id.clone(), "InvalidInput: no".to_string()));
+                    continue;
+                }
+                held.retain(|h| h.id != f.id);
+                held.push(f.clone());
+            }
+            Ok(refused)
+        }
+    }
+
+    fn report(users: &[(&str, Status)]) -> RunReport {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let mut r = RunReport::empty("123456789012", now, true);
+        r.findings = users
+            .iter()
+            .map(|(name, status)| Finding {
+                user: name.to_string(),
+                arn: format!("arn:aws:iam::123456789012:user/{name}"),
+                user_id: Some(format!("AIDA{name}")),
+                status: *status,
+                reasons: vec![],
+                mfa_active: *status == Status::Compliant,
+                password_enabled: Some(true),
+                groups: vec![],
+                exempt_until: None,
+                mfa_devices: vec![],
+                access_keys: Default::default(),
+                actions: vec![],
+                facts: FindingFacts::default(),
+            })
+            .collect();
+        r
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_hub_fails_every_finding_and_the_run_says_why() {
+        let hub = Hub {
+            read_fails: true,
+            ..Hub::default()
+        };
+        let mut r = report(&[("a", Status::Compliant), ("b", Status::NonCompliant)]);
+        let at = r.generated_at;
+        export_findings(&hub, &mut r, Duration::days(7), at).await;
+        let export = r.security_hub.clone().unwrap();
+        assert_eq!((export.failed, export.imported), (2, 0));
+        assert!(export.errors[0].contains("not subscribed"), "{export:?}");
+        assert!(hub.requests.lock().unwrap().is_empty());
+        let failure = r.failure().unwrap();
+        assert_eq!(failure.findings_failed, 2);
+        assert!(failure.to_string().contains("2 Security Hub finding(s)"));
+    }
+
+    #[tokio::test]
+    async fn refused_findings_are_counted_and_the_rest_imported() {
+        let hub = Hub {
+            refuse: vec!["mfa-enforcer/123456789012/console_mfa/AIDAb".into()],
+            ..Hub::default()
+        };
+        let mut r = report(&[("a", Status::Compliant), ("b", Status::NonCompliant)]);
+        let at = r.generated_at;
+        export_findings(&hub, &mut r, Duration::days(7), at).await;
+        let export = r.security_hub.clone().unwrap();
+        assert_eq!((export.imported, export.failed, export.requests), (1, 1, 2));
+        assert!(export.errors[0].ends_with("AIDAb: InvalidInput: no"));
+        // The next run imports what was refused, and only that.
+        let mut again = report(&[("a", Status::Compliant), ("b", Status::NonCompliant)]);
+        let hub = Hub {
+            held: Mutex::new(hub.held.into_inner().unwrap()),
+            ..Hub::default()
+        };
+        let at = again.generated_at;
+        export_findings(&hub, &mut again, Duration::days(7), at).await;
+        let export = again.security_hub.unwrap();
+        assert_eq!((export.counts.new, export.counts.unchanged), (1, 1));
+    }
+}
