@@ -15,31 +15,37 @@ use crate::ports::{AwsError, FindingsHub};
 use aws_sdk_securityhub::types as sh;
 use aws_sdk_securityhub::Client;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
-/// Spaces requests at least `interval` apart: the first goes at once.
+/// Keeps requests under a rate, allowing a burst first (a token bucket): a request that finds
+/// no token waits for one.
 #[derive(Debug)]
 struct Pace {
-    interval: Duration,
-    next: Mutex<Option<Instant>>,
+    per_second: f64,
+    burst: f64,
+    /// Tokens left (negative: owed by requests already waiting) and when they were counted.
+    state: Mutex<(f64, Instant)>,
 }
 
 impl Pace {
-    fn new(interval: Duration) -> Self {
+    fn new(per_second: f64, burst: f64) -> Self {
         Pace {
-            interval,
-            next: Mutex::new(None),
+            per_second,
+            burst,
+            state: Mutex::new((burst, Instant::now())),
         }
     }
 
     /// Waits for this request's turn.
     async fn turn(&self) {
         let wait = {
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            let at = next.map_or(now, |n| n.max(now));
-            *next = Some(at + self.interval);
-            at - now
+            let refilled = state.0 + now.duration_since(state.1).as_secs_f64() * self.per_second;
+            let left = refilled.min(self.burst) - 1.0;
+            *state = (left, now);
+            Duration::from_secs_f64((-left).max(0.0) / self.per_second)
         };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
@@ -47,11 +53,11 @@ impl Pace {
     }
 }
 
-/// Security Hub's rates: GetFindings 3 requests a second, BatchImportFindings 10 (bursts of 6
-/// and 30; <https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html>). Requests
-/// are spaced to stay under them, so that a large account's pages are not throttled.
-const GET_FINDINGS_INTERVAL: Duration = Duration::from_millis(334);
-const IMPORT_INTERVAL: Duration = Duration::from_millis(100);
+/// Security Hub's rates: GetFindings 3 requests a second in bursts of 6, BatchImportFindings
+/// 10 in bursts of 30 (<https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html>).
+/// Requests keep under them, so that a large account's pages are not throttled.
+const GET_FINDINGS_RATE: (f64, f64) = (3.0, 6.0);
+const IMPORT_RATE: (f64, f64) = (10.0, 30.0);
 
 /// GetFindings takes at most 20 values per filter attribute
 /// (<https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_AwsSecurityFindingFilters.html>).
@@ -84,8 +90,8 @@ impl SecurityHubImporter {
         SecurityHubImporter {
             client,
             region,
-            reads: Pace::new(GET_FINDINGS_INTERVAL),
-            imports: Pace::new(IMPORT_INTERVAL),
+            reads: Pace::new(GET_FINDINGS_RATE.0, GET_FINDINGS_RATE.1),
+            imports: Pace::new(IMPORT_RATE.0, IMPORT_RATE.1),
         }
     }
 }
@@ -373,6 +379,27 @@ mod tests {
     use crate::export::asff;
     use crate::export::checks::{Check, CheckResult, Compliance, Severity, Subject, SubjectKind};
     use crate::export::ExportContext;
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_keep_under_the_rate_after_a_burst() {
+        let pace = Pace::new(3.0, 6.0);
+        let start = tokio::time::Instant::now();
+        for _ in 0..6 {
+            pace.turn().await;
+        }
+        assert!(
+            start.elapsed() < Duration::from_millis(5),
+            "the burst goes at once"
+        );
+        for _ in 0..3 {
+            pace.turn().await;
+        }
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(990) && elapsed < Duration::from_millis(1100),
+            "three more take a second: {elapsed:?}"
+        );
+    }
 
     /// What goes out comes back the same: an archive resends a finding as it was read.
     #[test]
