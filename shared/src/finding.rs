@@ -191,6 +191,34 @@ impl Finding {
     }
 }
 
+#[cfg(any(test, feature = "in-memory"))]
+impl Finding {
+    /// A finding for tests: IAM user `user` of account 123456789012 (unique ID `AIDA<user>`),
+    /// with `status`, MFA or not (`no_mfa` without), a console password unless
+    /// `not_applicable`, nothing else.
+    pub fn sample(user: &str, status: Status, mfa_active: bool) -> Finding {
+        Finding {
+            user: user.to_string(),
+            arn: format!("arn:aws:iam::123456789012:user/{user}"),
+            user_id: Some(format!("AIDA{}", user.to_uppercase())),
+            status,
+            reasons: if mfa_active {
+                vec![]
+            } else {
+                vec![Reason::NoMfa]
+            },
+            mfa_active,
+            password_enabled: Some(status != Status::NotApplicable),
+            groups: vec![],
+            exempt_until: None,
+            mfa_devices: vec![],
+            access_keys: Default::default(),
+            actions: vec![],
+            facts: FindingFacts::default(),
+        }
+    }
+}
+
 /// What a user was last told (their `mfa-enforcer:notified-*` tags, read by
 /// [`crate::notices::read_memory`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,14 +51,26 @@ pub fn infra_venv() -> PathBuf {
 /// Runs one of `tests/policy_eval/`'s scripts in the infra venv with `input` on standard input
 /// and returns its JSON answer.
 pub fn policy_tool(script: &str, input: &serde_json::Value) -> serde_json::Value {
-    let python = infra_venv().join("bin/python");
+    python_tool(
+        &infra_venv(),
+        &workspace_root().join("tests/policy_eval").join(script),
+        &[],
+        &input.to_string(),
+    )
+}
+
+/// Runs a Python script of the tests in `venv` with `args`, `input` on standard input, and
+/// returns its JSON answer; a failing script fails the test with its standard error.
+pub fn python_tool(venv: &Path, script: &Path, args: &[&str], input: &str) -> serde_json::Value {
+    let python = venv.join("bin/python");
     assert!(
         python.exists(),
-        "{} not found: run scripts/bootstrap.sh infra (make test does)",
+        "{} not found: run scripts/bootstrap.sh (make test does)",
         python.display()
     );
     let mut child = Command::new(python)
-        .arg(workspace_root().join("tests/policy_eval").join(script))
+        .arg(script)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -68,12 +80,13 @@ pub fn policy_tool(script: &str, input: &serde_json::Value) -> serde_json::Value
         .stdin
         .take()
         .unwrap()
-        .write_all(input.to_string().as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
-        "{script} failed: {}",
+        "{} failed: {}",
+        script.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()

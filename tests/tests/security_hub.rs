@@ -9,11 +9,12 @@ use lambda_runtime::{Context, LambdaEvent};
 use mfa_enforcer::aws::Clients;
 use mfa_enforcer::policy::deny_policy_document;
 use mfa_enforcer::run_report::RunReport;
-use mfa_enforcer_tests::{binary, venv, workspace_root, Account, Moto, UserSpec, GROUP};
+use mfa_enforcer_tests::{
+    binary, python_tool, venv, workspace_root, Account, Moto, UserSpec, GROUP,
+};
 use scheduled_audit::{handle, App};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 const EXEMPT: &str = "mfa-enforcer:exempt";
@@ -94,6 +95,17 @@ fn imports(moto: &Moto) -> Vec<Value> {
         .collect()
 }
 
+/// A moto server with an account seeded: the deny policy, the group, a topic.
+async fn seeded() -> (Moto, Account) {
+    let moto = Moto::start();
+    let account = Account::seed(
+        &moto.sdk_config().await,
+        &deny_policy_document().to_string(),
+    )
+    .await;
+    (moto, account)
+}
+
 fn count(moto: &Moto, action: &str) -> usize {
     moto.recorded_actions()
         .iter()
@@ -109,12 +121,7 @@ async fn findings_follow_the_account_through_runs_and_analysts_keep_their_workfl
 }
 
 async fn lifecycle() {
-    let moto = Moto::start();
-    let account = Account::seed(
-        &moto.sdk_config().await,
-        &deny_policy_document().to_string(),
-    )
-    .await;
+    let (moto, account) = seeded().await;
     for (name, spec) in [
         ("alice", UserSpec::console().mfa().group(GROUP)),
         ("bob-api", UserSpec::api_only()),
@@ -229,12 +236,7 @@ async fn a_run_with_250_findings_imports_them_in_requests_under_the_limits() {
 }
 
 async fn limits() {
-    let moto = Moto::start();
-    let account = Account::seed(
-        &moto.sdk_config().await,
-        &deny_policy_document().to_string(),
-    )
-    .await;
+    let (moto, account) = seeded().await;
     for i in 0..250 {
         account
             .user(
@@ -261,37 +263,17 @@ async fn limits() {
 
 /// Runs `tests/formats/validate.py` on `lines`.
 fn validate(kind: &str, lines: &str) -> Value {
-    let mut child = Command::new(venv().join("bin/python"))
-        .arg(workspace_root().join("tests/formats/validate.py"))
-        .arg(kind)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(lines.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    python_tool(
+        &venv(),
+        &workspace_root().join("tests/formats/validate.py"),
+        &[kind],
+        lines,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn asff_ocsf_and_emf_pass_their_owners_definitions_and_bad_ones_do_not() {
-    let moto = Moto::start();
-    let account = Account::seed(
-        &moto.sdk_config().await,
-        &deny_policy_document().to_string(),
-    )
-    .await;
+    let (moto, account) = seeded().await;
     for (name, spec) in [
         ("alice", UserSpec::console().mfa().group(GROUP)),
         ("carol", UserSpec::console()),
@@ -382,12 +364,7 @@ async fn an_event_run_imports_the_user_it_judged_within_seconds_and_archives_not
 }
 
 async fn event_run() {
-    let moto = Moto::start();
-    let account = Account::seed(
-        &moto.sdk_config().await,
-        &deny_policy_document().to_string(),
-    )
-    .await;
+    let (moto, account) = seeded().await;
     account
         .user("alice", UserSpec::console().mfa().group(GROUP))
         .await;

@@ -1,7 +1,7 @@
 use super::asff::{self, AsffFinding, ACTIVE, ARCHIVED, FIELD_FINGERPRINT};
 use super::hub::{batches, plan_sync, MAX_FINDINGS_PER_REQUEST, MAX_REQUEST_BYTES};
 use super::*;
-use crate::finding::{Finding, FindingFacts, Reason, Status};
+use crate::finding::{Finding, Reason, Status};
 use crate::roles::{RoleClassification, RoleFinding};
 use crate::run_report::RunReport;
 use chrono::{Duration, TimeZone, Utc};
@@ -11,21 +11,7 @@ fn now() -> chrono::DateTime<Utc> {
 }
 
 fn user(name: &str, status: Status, mfa: bool) -> Finding {
-    Finding {
-        user: name.into(),
-        arn: format!("arn:aws:iam::123456789012:user/{name}"),
-        user_id: Some(format!("AIDA{}", name.to_uppercase())),
-        status,
-        reasons: if mfa { vec![] } else { vec![Reason::NoMfa] },
-        mfa_active: mfa,
-        password_enabled: Some(status != Status::NotApplicable),
-        groups: vec![],
-        exempt_until: None,
-        mfa_devices: vec![],
-        access_keys: Default::default(),
-        actions: vec![],
-        facts: FindingFacts::default(),
-    }
+    Finding::sample(name, status, mfa)
 }
 
 fn role(name: &str, classification: RoleClassification, privileged: bool) -> RoleFinding {
