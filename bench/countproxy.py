@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """A reverse proxy that counts AWS API calls on their way to a local emulator. Stdlib only.
 
-    countproxy.py --port P --upstream U [--delay-ms D]
+    countproxy.py --port P --upstream U [--delay-ms D] [--write-delay-ms W] [--jitter-ms J] [--seed S]
 
 Forwards every request to 127.0.0.1:U and counts it as `service:Action`: the service is the
 SigV4 credential scope's (`.../us-east-1/iam/aws4_request`), the action the JSON protocol's
-`X-Amz-Target` or the query protocol's `Action` field (in the body or the URL). --delay-ms holds
-each request that long first, as a real endpoint's latency would. Two paths are answered
+`X-Amz-Target` or the query protocol's `Action` field (in the body or the URL).
+
+The latency model: every read (Get*, List*, Generate*, Describe*) is held --delay-ms, every write
+--write-delay-ms (default: the same), plus a jitter drawn uniformly from [0, --jitter-ms) by a
+generator seeded with --seed, as a real endpoint's round trip would be. Two paths are answered
 here, never forwarded: GET /_counts (the counts, as JSON) and POST /_reset (zeroes them).
 """
 import argparse
 import http.client
 import json
+import random
 import re
 import threading
 import time
@@ -46,7 +50,25 @@ def action_of(headers, path, body):
     return f"{service}:{name}"
 
 
-def serve(port, upstream, delay_s):
+READS = ("Get", "List", "Generate", "Describe")
+
+
+class Latency:
+    """How long a request is held: a base by kind (read or write) plus seeded jitter."""
+
+    def __init__(self, read_ms, write_ms, jitter_ms, seed):
+        self.read_s, self.write_s, self.jitter_s = read_ms / 1000, write_ms / 1000, jitter_ms / 1000
+        self.random, self.lock = random.Random(seed), threading.Lock()
+
+    def of(self, action):
+        base = self.read_s if action.split(":")[-1].startswith(READS) else self.write_s
+        if not self.jitter_s:
+            return base
+        with self.lock:
+            return base + self.random.uniform(0, self.jitter_s)
+
+
+def serve(port, upstream, latency):
     counts, lock, local = Counter(), threading.Lock(), threading.local()
 
     class Proxy(BaseHTTPRequestHandler):
@@ -72,10 +94,12 @@ def serve(port, upstream, delay_s):
                 with lock:
                     counts.clear()
                 return self.reply(200, b"{}")
+            action = action_of(self.headers, self.path, body)
             with lock:
-                counts[action_of(self.headers, self.path, body)] += 1
-            if delay_s:
-                time.sleep(delay_s)
+                counts[action] += 1
+            hold = latency.of(action)
+            if hold:
+                time.sleep(hold)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in NOT_FORWARDED}
             headers["Host"] = f"127.0.0.1:{upstream}"
             for attempt in (1, 2):
@@ -108,9 +132,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--upstream", type=int, required=True)
-    ap.add_argument("--delay-ms", type=float, default=0)
+    ap.add_argument("--delay-ms", type=float, default=0, help="each read's latency")
+    ap.add_argument("--write-delay-ms", type=float, help="each write's latency (default: --delay-ms)")
+    ap.add_argument("--jitter-ms", type=float, default=0, help="uniform extra latency, at most this")
+    ap.add_argument("--seed", type=int, default=1, help="the jitter's seed")
     a = ap.parse_args()
-    serve(a.port, a.upstream, a.delay_ms / 1000)
+    write = a.delay_ms if a.write_delay_ms is None else a.write_delay_ms
+    serve(a.port, a.upstream, Latency(a.delay_ms, write, a.jitter_ms, a.seed))
 
 
 if __name__ == "__main__":

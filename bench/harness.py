@@ -73,7 +73,8 @@ class Emulator:
 
 
 @contextmanager
-def emulator(users, work, policy_document=None, delay_ms=0, seeder=None):
+def emulator(users, work, policy_document=None, delay_ms=0, seeder=None, write_delay_ms=None,
+             jitter_ms=0, seed=1):
     """Starts moto and the proxy on free loopback ports, seeds `users` users (or runs `seeder`,
     an argv to which `--endpoint URL` is added, for what it prints); stops both after."""
     for path in (PY, os.path.join(VENV, "bin", "moto_server")):
@@ -84,7 +85,9 @@ def emulator(users, work, policy_document=None, delay_ms=0, seeder=None):
         [os.path.join(VENV, "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
         stdout=open(os.path.join(work, "moto.log"), "w"), stderr=subprocess.STDOUT)
     proxy = subprocess.Popen([PY, os.path.join(BENCH, "countproxy.py"), "--port", str(proxy_port),
-                              "--upstream", str(moto_port), "--delay-ms", str(delay_ms)])
+                              "--upstream", str(moto_port), "--delay-ms", str(delay_ms),
+                              "--write-delay-ms", str(delay_ms if write_delay_ms is None else write_delay_ms),
+                              "--jitter-ms", str(jitter_ms), "--seed", str(seed)])
     try:
         wait_until_up(f"http://127.0.0.1:{moto_port}/moto-api/")
         wait_until_up(f"http://127.0.0.1:{proxy_port}/_counts")
