@@ -45,16 +45,17 @@ def main():
         for run in range(1, a.runs + 1):
             emu.reset_counts()
             out = os.path.join(work, f"out-{run}")
+            cpu = {}
             code, wall, rss, _ = harness.run_measured(
                 [CUSTODIAN, "run", "--cache", os.path.join(work, f"cache-{run}"), "-s", out,
-                 "--region", "us-east-1", path], emu.aws_env())
+                 "--region", "us-east-1", path], emu.aws_env(), cpu=cpu)
             if code != 0:
                 sys.exit(f"cloud_custodian: custodian exited {code}")
             with open(os.path.join(out, "mfa-enforce", "resources.json")) as f:
                 found = sorted(r["UserName"] for r in json.load(f))
             counts = emu.counts()
             result = {"tool": "c7n", "run": run, "users": a.users, "wall_s": round(wall, 3),
-                      "peak_rss_mb": round(rss, 1), "requests": sum(counts.values()),
+                      "cpu_s": round(cpu["s"], 3), "peak_rss_mb": round(rss, 1), "requests": sum(counts.values()),
                       "by_action": counts}
             if run == 1:
                 expected = emu.expected()

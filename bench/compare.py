@@ -2,6 +2,7 @@
 """mfa-enforcer and Cloud Custodian side by side, in one invocation; writes BENCHMARKS.md.
 
     compare.py [--users 1000,5000] [--rss-users 10000] [--core FILE] [--out BENCHMARKS.md]
+               [--delays 0,20,60] [--cost-delay-ms 20] [--pacing-users 500] [--event-binary PATH]
 
 For each N: Cloud Custodian (bench/cloud_custodian.py, its defaults) and `mfa-enforcer audit
 --enforce` (bench/e2e_enforcer.py) on identical fresh accounts seeded by bench/account.py, each
@@ -10,10 +11,18 @@ for peak memory, the cold start of the scheduled-audit bootstrap (process start 
 Runtime API request, against a stub) beside the import time of Cloud Custodian's Lambda handler,
 and the sizes of the arm64 zips when `make build` made them. Ratios are computed here, from
 numbers measured in this same invocation. --core adds the criterion results (bench/core.txt).
+
+Under latency (bench/latency.py): the first size again with the proxy holding every request
+each of --delays, both tools, and the event path; the Lambda cost of runs at --cost-delay-ms
+(bench/cost.py: 100 users, the first size, --rss-users); IAM writes under throttling
+(bench/pacing.py) on --pacing-users users.
 """
 import argparse, datetime, json, os, platform, statistics, subprocess, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import cost
+import latency
+import pacing
 from harness import PY, ROOT, reads, writes
 from cloud_custodian import BENCH_VENV
 
@@ -104,7 +113,12 @@ def main():
     ap.add_argument("--org-accounts", type=int, default=100)
     ap.add_argument("--org-users", type=int, default=50)
     ap.add_argument("--org-rss-accounts", type=int, default=1000)
+    ap.add_argument("--delays", default="0,20,60", help="ms a request, for the latency tables ('' skips)")
+    ap.add_argument("--cost-delay-ms", type=float, default=20)
+    ap.add_argument("--pacing-users", type=int, default=500, help="0 skips the throttling table")
+    ap.add_argument("--event-binary", default=os.path.join(ROOT, "target", "release", "examples", "event_path"))
     a = ap.parse_args()
+    delays = sorted({0.0, *(float(d) for d in a.delays.split(",") if d)}) if a.delays else []
     sizes = [int(n) for n in a.users.split(",") if n]
     rows = {}
     for n in sizes:
@@ -113,10 +127,27 @@ def main():
         log(f"mfa-enforcer, {n} users, two runs")
         ours = json_lines([PY, os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(n), "2"])
         rows[n] = (c7n, ours)
-    big = None
+    timed = None
+    if delays and sizes:
+        timed = latency.measure(sizes[0], delays, at_zero=rows[sizes[0]],
+                                event_binary=a.event_binary if os.path.exists(a.event_binary) else None)
+    big, big_runs = None, None
     if a.rss_users:
-        log(f"mfa-enforcer, {a.rss_users} users, one run (memory)")
-        big = json_lines([PY, os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(a.rss_users), "1"])[0]
+        log(f"mfa-enforcer, {a.rss_users} users, two runs at {a.cost_delay_ms:g} ms (memory, cost)")
+        big_runs = json_lines([PY, os.path.join(ROOT, "bench", "e2e_enforcer.py"), str(a.rss_users), "2",
+                               "--delay-ms", str(a.cost_delay_ms)])
+        big = big_runs[0]
+    small_ours, small_c7n = None, None
+    if timed and a.cost_delay_ms in timed["ours"]:
+        log(f"both tools, 100 users, at {a.cost_delay_ms:g} ms (cost)")
+        small_ours = json_lines([PY, os.path.join(ROOT, "bench", "e2e_enforcer.py"), "100", "2",
+                                 "--delay-ms", str(a.cost_delay_ms)])
+        small_c7n = json_lines([PY, os.path.join(ROOT, "bench", "cloud_custodian.py"), "100", "1",
+                                "--delay-ms", str(a.cost_delay_ms)])[0]
+    throttled = []
+    if a.pacing_users:
+        log(f"IAM writes under throttling, {a.pacing_users} users")
+        throttled = pacing.measure(a.pacing_users, pacing.RATE, a.cost_delay_ms, pacing.CONFIGS)
     org_rows = []
     if a.org_accounts:
         log(f"audit --org and c7n-org, {a.org_accounts} accounts of {a.org_users} users")
@@ -182,8 +213,19 @@ def main():
               [f"- {name}: {size / 1024 / 1024:.2f} MiB ({size} bytes)" for name, size in zips] + [""]
     if big:
         md += [f"## Memory at {a.rss_users} users\n",
-               f"One `audit --enforce` run: peak RSS **{big['peak_rss_mb']} MB**, {big['wall_s']:.2f} s, "
+               f"One `audit --enforce` run (the proxy holding each request {a.cost_delay_ms:g} ms): peak RSS "
+               f"**{big['peak_rss_mb']} MB**, {big['wall_s']:.2f} s, "
                f"{big['requests']} requests (`{json.dumps(big['by_action'])}`), correct: {big.get('correct')}.", ""]
+    if timed:
+        md += latency.markdown(timed)
+    if timed and small_ours:
+        d = a.cost_delay_ms
+        ours_runs = {100: small_ours, sizes[0]: timed["ours"][d]}
+        if big_runs:
+            ours_runs[a.rss_users] = big_runs
+        event = next((e for e in timed["events"] if e["delay_ms"] == d), None)
+        md += cost.markdown(ours_runs, {100: small_c7n, sizes[0]: timed["c7n"][d]}, event, d)
+    md += pacing.markdown(throttled)
     if org_rows:
         md += [f"## Organizations: `audit --org` beside c7n-org\n",
                f"One moto server per tool holding an organization of {a.org_accounts} member accounts of "
@@ -235,6 +277,8 @@ def main():
                 if moto_s else ""))
     if big:
         goal(f"peak RSS at N={a.rss_users} ≤ 30 MB", big["peak_rss_mb"] <= 30, f"{big['peak_rss_mb']} MB")
+    if timed:
+        latency.goals(timed, goal)
     if org_rows:
         ours = next(r for r in org_rows if r["tool"] == "mfa-enforcer")
         theirs = next((r for r in org_rows if r["tool"] == "c7n-org"), None)

@@ -2,6 +2,7 @@
 """A reverse proxy that counts AWS API calls on their way to a local emulator. Stdlib only.
 
     countproxy.py --port P --upstream U [--delay-ms D] [--write-delay-ms W] [--jitter-ms J] [--seed S]
+                  [--iam-write-rate R] [--iam-write-burst B]
 
 Forwards every request to 127.0.0.1:U and counts it as `service:Action`: the service is the
 SigV4 credential scope's (`.../us-east-1/iam/aws4_request`), the action the JSON protocol's
@@ -9,8 +10,15 @@ SigV4 credential scope's (`.../us-east-1/iam/aws4_request`), the action the JSON
 
 The latency model: every read (Get*, List*, Generate*, Describe*) is held --delay-ms, every write
 --write-delay-ms (default: the same), plus a jitter drawn uniformly from [0, --jitter-ms) by a
-generator seeded with --seed, as a real endpoint's round trip would be. Two paths are answered
-here, never forwarded: GET /_counts (the counts, as JSON) and POST /_reset (zeroes them).
+generator seeded with --seed, as a real endpoint's round trip would be.
+
+Throttling: with --iam-write-rate, IAM's writes draw from a token bucket (R tokens a second, at
+most B held); a write that finds it empty is answered as IAM throttles, HTTP 400 `Throttling` /
+`Rate exceeded`, after its latency, and never reaches the emulator. Throttled requests are
+counted among the requests (they were made) and apart, by action.
+
+Paths answered here, never forwarded: GET /_counts (the counts, as JSON), GET /_throttled
+(the throttled ones), POST /_reset (zeroes both).
 """
 import argparse
 import http.client
@@ -68,8 +76,34 @@ class Latency:
             return base + self.random.uniform(0, self.jitter_s)
 
 
-def serve(port, upstream, latency):
-    counts, lock, local = Counter(), threading.Lock(), threading.local()
+class WriteBucket:
+    """IAM's writes, paced as a throttling endpoint would: `rate` a second, `burst` at most."""
+
+    def __init__(self, rate, burst):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at, self.lock = burst, time.monotonic(), threading.Lock()
+
+    def admits(self, action):
+        service, name = action.split(":", 1)
+        if not self.rate or service != "iam" or name.startswith(READS):
+            return True
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+THROTTLED = (b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error>'
+             b'<Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>'
+             b'</Error><RequestId>countproxy</RequestId></ErrorResponse>')
+
+
+def serve(port, upstream, latency, bucket):
+    counts, throttled, lock, local = Counter(), Counter(), threading.Lock(), threading.local()
 
     class Proxy(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -90,16 +124,25 @@ def serve(port, upstream, latency):
             if self.path == "/_counts":
                 with lock:
                     return self.reply(200, json.dumps(dict(counts)).encode())
+            if self.path == "/_throttled":
+                with lock:
+                    return self.reply(200, json.dumps(dict(throttled)).encode())
             if self.path == "/_reset":
                 with lock:
                     counts.clear()
+                    throttled.clear()
                 return self.reply(200, b"{}")
             action = action_of(self.headers, self.path, body)
+            admitted = bucket.admits(action)
             with lock:
                 counts[action] += 1
+                if not admitted:
+                    throttled[action] += 1
             hold = latency.of(action)
             if hold:
                 time.sleep(hold)
+            if not admitted:
+                return self.reply(400, THROTTLED, "text/xml")
             headers = {k: v for k, v in self.headers.items() if k.lower() not in NOT_FORWARDED}
             headers["Host"] = f"127.0.0.1:{upstream}"
             for attempt in (1, 2):
@@ -125,7 +168,13 @@ def serve(port, upstream, latency):
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
 
-    ThreadingHTTPServer(("127.0.0.1", port), Proxy).serve_forever()
+    class Server(ThreadingHTTPServer):
+        # socketserver's default backlog is 5: a client opening 16 connections at once would see
+        # some of its SYNs dropped and retried a second later, time no real endpoint adds.
+        request_queue_size = 256
+        daemon_threads = True
+
+    Server(("127.0.0.1", port), Proxy).serve_forever()
 
 
 def main():
@@ -136,9 +185,14 @@ def main():
     ap.add_argument("--write-delay-ms", type=float, help="each write's latency (default: --delay-ms)")
     ap.add_argument("--jitter-ms", type=float, default=0, help="uniform extra latency, at most this")
     ap.add_argument("--seed", type=int, default=1, help="the jitter's seed")
+    ap.add_argument("--iam-write-rate", type=float, default=0,
+                    help="IAM writes a second before throttling (default 0: never throttled)")
+    ap.add_argument("--iam-write-burst", type=float, default=0,
+                    help="IAM writes allowed at once after a pause (default: one second's rate)")
     a = ap.parse_args()
     write = a.delay_ms if a.write_delay_ms is None else a.write_delay_ms
-    serve(a.port, a.upstream, Latency(a.delay_ms, write, a.jitter_ms, a.seed))
+    bucket = WriteBucket(a.iam_write_rate, a.iam_write_burst or a.iam_write_rate)
+    serve(a.port, a.upstream, Latency(a.delay_ms, write, a.jitter_ms, a.seed), bucket)
 
 
 if __name__ == "__main__":

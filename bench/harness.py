@@ -38,13 +38,16 @@ def wait_until_up(url):
     sys.exit(f"bench: {url} did not answer within 30 s")
 
 
-def run_measured(argv, env, cwd=None):
-    """Runs argv; returns (exit status, wall seconds, peak RSS in MB, stdout)."""
+def run_measured(argv, env, cwd=None, cpu=None):
+    """Runs argv; returns (exit status, wall seconds, peak RSS in MB, stdout). With `cpu` (a
+    dict), also stores the process's CPU seconds (user + system) under cpu["s"]."""
     start = time.monotonic()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
+        if cpu is not None:
+            cpu["s"] = usage.ru_utime + usage.ru_stime
         out.seek(0)
         return os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss / 1024, out.read()
 
@@ -62,6 +65,9 @@ class Emulator:
     def counts(self):
         return json.loads(call(f"{self.endpoint}/_counts"))
 
+    def throttled(self):
+        return json.loads(call(f"{self.endpoint}/_throttled"))
+
     def expected(self):
         return sorted(self.seed["expected_without_mfa"] + self.seed["expected_mfa_but_outside_group"])
 
@@ -74,9 +80,11 @@ class Emulator:
 
 @contextmanager
 def emulator(users, work, policy_document=None, delay_ms=0, seeder=None, write_delay_ms=None,
-             jitter_ms=0, seed=1):
+             jitter_ms=0, seed=1, iam_write_rate=0):
     """Starts moto and the proxy on free loopback ports, seeds `users` users (or runs `seeder`,
-    an argv to which `--endpoint URL` is added, for what it prints); stops both after."""
+    an argv to which `--endpoint URL` is added, for what it prints); stops both after. The
+    proxy holds each request `delay_ms` (writes `write_delay_ms`) plus up to `jitter_ms`, and
+    with `iam_write_rate` throttles IAM's writes beyond that many a second (countproxy.py)."""
     for path in (PY, os.path.join(VENV, "bin", "moto_server")):
         if not os.path.exists(path):
             sys.exit(f"bench: {path} is missing (run scripts/bootstrap.sh, or set MFA_VENV)")
@@ -87,7 +95,8 @@ def emulator(users, work, policy_document=None, delay_ms=0, seeder=None, write_d
     proxy = subprocess.Popen([PY, os.path.join(BENCH, "countproxy.py"), "--port", str(proxy_port),
                               "--upstream", str(moto_port), "--delay-ms", str(delay_ms),
                               "--write-delay-ms", str(delay_ms if write_delay_ms is None else write_delay_ms),
-                              "--jitter-ms", str(jitter_ms), "--seed", str(seed)])
+                              "--jitter-ms", str(jitter_ms), "--seed", str(seed),
+                              "--iam-write-rate", str(iam_write_rate)])
     try:
         wait_until_up(f"http://127.0.0.1:{moto_port}/moto-api/")
         wait_until_up(f"http://127.0.0.1:{proxy_port}/_counts")

@@ -138,7 +138,8 @@ pub struct SettingFlags {
     /// With an older report, re-check users live before denying them [default: 15].
     #[arg(long, env = "CONFIRM_AFTER_MINUTES", value_name = "MINUTES")]
     pub confirm_after_minutes: Option<String>,
-    /// IAM calls in flight at once [default: 8].
+    /// IAM writes and live checks in flight at once [default: 16]. Throttled calls are retried
+    /// as AWS_RETRY_MODE (default adaptive) and AWS_MAX_ATTEMPTS (default 6) say.
     #[arg(long, env = "MAX_CONCURRENCY", value_name = "N")]
     pub max_concurrency: Option<String>,
     /// User tag whose value (an address) is sent as the `recipient` attribute [default: email].
@@ -326,11 +327,15 @@ async fn audit(args: AuditArgs) -> ExitCode {
         if let Some(refused) = org_refuses(&args) {
             return fail(refused);
         }
-        let config = load_config(&ConfigOverrides {
+        let config = match load_config(&ConfigOverrides {
             profile: args.profile.clone(),
             region: args.region.clone(),
         })
-        .await;
+        .await
+        {
+            Ok(config) => config,
+            Err(e) => return fail(e),
+        };
         if config.region().is_none() {
             return fail("no AWS region: give --region, set AWS_REGION, or use a profile that has one (STS is regional)");
         }
@@ -357,7 +362,10 @@ async fn audit(args: AuditArgs) -> ExitCode {
         profile: args.profile.clone(),
         region: args.region.clone(),
     };
-    let config = load_config(&overrides).await;
+    let config = match load_config(&overrides).await {
+        Ok(config) => config,
+        Err(e) => return fail(e),
+    };
     if config.region().is_none() {
         return fail(
             "no AWS region: give --region, set AWS_REGION, or use a profile that has one \

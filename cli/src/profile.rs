@@ -41,7 +41,10 @@ pub async fn cli_profile(args: CliProfileArgs) -> ExitCode {
         profile: args.profile.clone(),
         region: args.region.clone(),
     };
-    let config = load_config(&overrides).await;
+    let config = match load_config(&overrides).await {
+        Ok(config) => config,
+        Err(e) => return fail(e),
+    };
     let reader = Clients::new(&config).reader();
     let serials = match reader.serials(&args.user).await {
         Ok(Some(serials)) => serials,

@@ -166,8 +166,11 @@ impl Moto {
     }
 
     /// An SDK configuration for `endpoint` (this server, or a proxy in front of it) with the
-    /// production retry policy (standard mode, `MAX_ATTEMPTS`) on a faster clock: 10 ms
-    /// backoffs instead of seconds, and `attempt_timeout` instead of a minute.
+    /// production number of attempts (`MAX_ATTEMPTS`) on a faster clock: 10 ms backoffs
+    /// instead of seconds, and `attempt_timeout` instead of a minute. Standard mode, not the
+    /// production adaptive one: its client-side rate limiter is shared by every client of a
+    /// process, so one test's injected throttling would slow the tests beside it (the
+    /// adaptive mode is measured in `bench/pacing.py` instead).
     pub async fn sdk_config_fast_retries(
         &self,
         endpoint: &str,
@@ -223,7 +226,7 @@ impl Moto {
 
     /// The API calls received since the last reset, in order, with their parameters.
     pub fn recorded_calls(&self) -> Vec<Call> {
-        let text = std::fs::read_to_string(self.dir.join("recording.jsonl")).unwrap_or_default();
+        let text = self.settled_recording();
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .filter_map(|line| {
@@ -231,6 +234,24 @@ impl Moto {
                 call_of(&entry)
             })
             .collect()
+    }
+
+    /// The recording once moto has stopped writing it: a request a client abandoned (a dropped
+    /// connection) may still be in moto's hands after the client exits, and a line read while
+    /// it is written is half a line.
+    fn settled_recording(&self) -> String {
+        let path = self.dir.join("recording.jsonl");
+        let read = || std::fs::read_to_string(&path).unwrap_or_default();
+        let mut last = read();
+        for _ in 0..100 {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = read();
+            if now == last && (now.is_empty() || now.ends_with('\n')) {
+                return now;
+            }
+            last = now;
+        }
+        panic!("moto's recording never settled: {}", path.display())
     }
 
     /// Forgets every resource (moto's reset) and the recording.

@@ -5,6 +5,7 @@ mod errors;
 mod iam;
 #[cfg(feature = "org")]
 pub mod org;
+pub mod retry;
 mod security_hub;
 mod sns;
 
@@ -12,15 +13,12 @@ pub use iam::{decode_policy_document, IamReader, IamWriter};
 pub use security_hub::SecurityHubImporter;
 pub use sns::{message_body, SnsNotifier, MAX_MESSAGE_BYTES};
 
+pub use retry::{retry_config, MAX_ATTEMPTS};
+
 use crate::ports::Ports;
-use crate::settings::Settings;
-use aws_config::retry::RetryConfig;
+use crate::settings::{Settings, SettingsError};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-
-/// Attempts per call, the first included. IAM throttles hard: standard retry with jittered
-/// exponential backoff absorbs short bursts; what still fails is recorded as `failed`.
-pub const MAX_ATTEMPTS: u32 = 6;
 
 /// The longest one attempt of a call may take before it is abandoned (and retried). Without
 /// it, a connection that never answers would hold a Lambda until its own timeout. Generous:
@@ -40,10 +38,12 @@ pub struct ConfigOverrides {
     pub region: Option<String>,
 }
 
-/// Loads the shared AWS configuration once per process.
-pub async fn load_config(overrides: &ConfigOverrides) -> SdkConfig {
+/// Loads the shared AWS configuration once per process. Fails on a bad `AWS_RETRY_MODE` or
+/// `AWS_MAX_ATTEMPTS` (see [`retry`]), naming it.
+pub async fn load_config(overrides: &ConfigOverrides) -> Result<SdkConfig, SettingsError> {
+    let retry = retry_config(|name| std::env::var(name).ok())?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .retry_config(retry)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)
@@ -56,7 +56,7 @@ pub async fn load_config(overrides: &ConfigOverrides) -> SdkConfig {
     if let Some(region) = &overrides.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    loader.load().await
+    Ok(loader.load().await)
 }
 
 /// The clients a run needs, built once from one configuration.

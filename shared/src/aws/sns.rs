@@ -5,6 +5,7 @@ use crate::message::Notification;
 use crate::ports::{AwsError, Notifier};
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
+use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 
 /// Publishes to SNS topics.
@@ -19,6 +20,12 @@ impl SnsNotifier {
         SnsNotifier { client }
     }
 }
+
+/// PublishBatch requests in flight at once: 50 messages. SNS's publish quota is per account and
+/// Region, from hundreds to tens of thousands of messages a second
+/// (<https://docs.aws.amazon.com/general/latest/gr/sns.html>); a run's notices are one burst
+/// of at most a few thousand, and a throttled batch is retried by the SDK like any call.
+const BATCHES_AT_ONCE: usize = 5;
 
 /// SNS rejects a `Publish` whose message is larger than 256 KiB.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -146,20 +153,24 @@ impl Notifier for SnsNotifier {
         topic_arn: &str,
         messages: &[Notification],
     ) -> Vec<Result<String, AwsError>> {
-        let mut results = Vec::with_capacity(messages.len());
-        for range in batches(messages) {
-            let chunk = &messages[range];
-            // A single message goes as a plain Publish: the same cost, the simpler call.
-            if let [one] = chunk {
-                results.push(self.publish(topic_arn, one).await);
-                continue;
-            }
-            match self.publish_one_batch(topic_arn, chunk).await {
-                Ok(chunk_results) => results.extend(chunk_results),
-                Err(e) => results.extend(chunk.iter().map(|_| Err(e.clone()))),
-            }
-        }
-        results
+        // The batches go out together, answers kept in order: under real latency, ten batches
+        // one after another would be ten round trips for one.
+        let answers: Vec<Vec<Result<String, AwsError>>> = stream::iter(batches(messages))
+            .map(|range| async move {
+                let chunk = &messages[range];
+                // A single message goes as a plain Publish: the same cost, the simpler call.
+                if let [one] = chunk {
+                    return vec![self.publish(topic_arn, one).await];
+                }
+                match self.publish_one_batch(topic_arn, chunk).await {
+                    Ok(chunk_results) => chunk_results,
+                    Err(e) => chunk.iter().map(|_| Err(e.clone())).collect(),
+                }
+            })
+            .buffered(BATCHES_AT_ONCE)
+            .collect()
+            .await;
+        answers.into_iter().flatten().collect()
     }
 
     async fn publish(&self, topic_arn: &str, n: &Notification) -> Result<String, AwsError> {

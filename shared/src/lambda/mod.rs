@@ -56,7 +56,9 @@ pub async fn start<S, E: Display>(
     logs::init();
     let settings = Settings::parse(&RawSettings::from_env()).map_err(invalid_configuration)?;
     let state = state().map_err(|e| invalid_configuration(e.to_string()))?;
-    let config = load_config(&ConfigOverrides::default()).await;
+    let config = load_config(&ConfigOverrides::default())
+        .await
+        .map_err(invalid_configuration)?;
     Ok(App::new(settings, state, &Clients::new(&config)))
 }
 

@@ -26,7 +26,7 @@ fn defaults_are_the_documented_ones() {
     assert!(s.dry_run, "a fresh deployment must not write until told to");
     assert_eq!(s.report_max_age, Duration::minutes(240));
     assert_eq!(s.confirm_after, Duration::minutes(15));
-    assert_eq!(s.max_concurrency, 8);
+    assert_eq!(s.max_concurrency, 16);
 }
 
 #[test]

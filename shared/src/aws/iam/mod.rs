@@ -2,6 +2,7 @@
 //! [`writes`]), every list read a page at a time ([`pages`]).
 
 mod pages;
+mod policy_reads;
 mod reads;
 mod writes;
 
@@ -61,6 +62,9 @@ pub fn decode_policy_document(text: &str) -> String {
 pub struct IamReader {
     client: Client,
     poll: PollLimits,
+    /// The default version each policy had when last read (shared by clones: one per process,
+    /// so a warm Lambda remembers it between events).
+    known_defaults: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 impl IamReader {
@@ -69,7 +73,26 @@ impl IamReader {
         IamReader {
             client,
             poll: PollLimits::default(),
+            known_defaults: Default::default(),
         }
+    }
+
+    /// The default version `policy_arn` had when last read, if it was.
+    fn known_default_version(&self, policy_arn: &str) -> Option<String> {
+        let known = self
+            .known_defaults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        known.get(policy_arn).cloned()
+    }
+
+    /// Remembers `policy_arn`'s default version.
+    fn remember_default_version(&self, policy_arn: &str, version: &str) {
+        let mut known = self
+            .known_defaults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        known.insert(policy_arn.to_string(), version.to_string());
     }
 
     /// The same reader with other report polling limits.

@@ -1,4 +1,5 @@
-//! The read ports on IAM: the whole account, one user live, root, the deny policy.
+//! The read ports on IAM: the whole account, one user live, root (the deny policy's reads are
+//! in `policy_reads.rs`).
 
 use super::decode_policy_document;
 use super::pages::{collect_pages, each_page};
@@ -9,10 +10,7 @@ use crate::iam_state::{
     AuthorizationDetails, IamGroup, IamRole, IamUser, LiveUser, LiveUserState, LocalPolicy,
     RootState,
 };
-use crate::ports::{
-    AccountReader, AwsError, DefaultPolicyVersion, FetchedReport, PolicyReader, PolicyVersion,
-    TargetedReader,
-};
+use crate::ports::{AccountReader, AwsError, FetchedReport, TargetedReader};
 use aws_sdk_iam::types::{
     AssignmentStatusType, EntityType, PolicyUsageType, ReportStateType, SummaryKeyType,
 };
@@ -199,71 +197,23 @@ fn inline(policies: Vec<aws_sdk_iam::types::PolicyDetail>) -> Vec<(String, Strin
         .collect()
 }
 
+/// What a live read of a user returns beside GetUser: groups, attached policies, MFA state and
+/// devices, active access keys.
+type UserParts = (Vec<String>, Vec<String>, (LiveUserState, Vec<String>), u8);
+
 impl IamReader {
-    /// A user's MFA devices' serials (ListMFADevices); `None` when there is no such user.
-    pub async fn serials(&self, user: &str) -> Result<Option<Vec<String>>, AwsError> {
-        match self.client.list_mfa_devices().user_name(user).send().await {
-            Ok(out) => Ok(Some(
-                out.mfa_devices
-                    .into_iter()
-                    .map(|d| d.serial_number)
-                    .collect(),
-            )),
+    /// GetUser; `None` when there is no such user.
+    async fn get_user(&self, user: &str) -> Result<Option<aws_sdk_iam::types::User>, AwsError> {
+        match self.client.get_user().user_name(user).send().await {
+            Ok(out) => Ok(out.user),
             Err(err) if no_such_entity(&err) => Ok(None),
-            Err(err) => Err(from_sdk("ListMFADevices", err)),
+            Err(err) => Err(from_sdk("GetUser", err)),
         }
     }
 
-    /// A user's live state and their MFA devices' serials (ListMFADevices, GetLoginProfile).
-    async fn live_state_and_devices(
-        &self,
-        user: &str,
-    ) -> Result<(LiveUserState, Vec<String>), AwsError> {
-        let Some(serials) = self.serials(user).await? else {
-            let gone = LiveUserState {
-                mfa_active: false,
-                password_enabled: false,
-                exists: false,
-            };
-            return Ok((gone, Vec::new()));
-        };
-        let password_enabled = match self.client.get_login_profile().user_name(user).send().await {
-            Ok(_) => true,
-            Err(err) if no_such_entity(&err) => false,
-            Err(err) => return Err(from_sdk("GetLoginProfile", err)),
-        };
-        let state = LiveUserState {
-            mfa_active: !serials.is_empty(),
-            password_enabled,
-            exists: true,
-        };
-        Ok((state, serials))
-    }
-}
-
-impl TargetedReader for IamReader {
-    async fn user(&self, user: &str) -> Result<Option<LiveUser>, AwsError> {
-        let mut waits = NEW_USER_WAITS.iter();
-        let found = loop {
-            match self.client.get_user().user_name(user).send().await {
-                Ok(out) => break out.user,
-                Err(err) if no_such_entity(&err) => match waits.next() {
-                    Some(wait) => {
-                        debug!(
-                            user,
-                            wait_ms = wait.as_millis() as u64,
-                            "GetUser: no such user yet; waiting"
-                        );
-                        tokio::time::sleep(*wait).await;
-                    }
-                    None => return Ok(None),
-                },
-                Err(err) => return Err(from_sdk("GetUser", err)),
-            }
-        };
-        let Some(found) = found else {
-            return Ok(None);
-        };
+    /// ListGroupsForUser, ListAttachedUserPolicies, ListMFADevices + GetLoginProfile and
+    /// ListAccessKeys, at once.
+    async fn user_parts(&self, user: &str) -> Result<UserParts, AwsError> {
         let groups = self
             .client
             .list_groups_for_user()
@@ -300,28 +250,98 @@ impl TargetedReader for IamReader {
                 .count();
             Ok::<_, AwsError>(u8::try_from(active).unwrap_or(u8::MAX))
         };
-        let (groups, attached_policy_arns, (state, mfa_devices), active_access_keys) =
-            tokio::try_join!(groups, policies, self.live_state_and_devices(user), keys)?;
-        Ok(Some(LiveUser {
-            iam: IamUser {
-                created: to_chrono(&found.create_date),
-                name: found.user_name,
-                arn: found.arn,
-                id: found.user_id,
-                groups,
-                attached_policy_arns,
-                inline_policies: Vec::new(),
-                tags: found
-                    .tags
-                    .unwrap_or_default()
+        tokio::try_join!(groups, policies, self.live_state_and_devices(user), keys)
+    }
+
+    /// A user's MFA devices' serials (ListMFADevices); `None` when there is no such user.
+    pub async fn serials(&self, user: &str) -> Result<Option<Vec<String>>, AwsError> {
+        match self.client.list_mfa_devices().user_name(user).send().await {
+            Ok(out) => Ok(Some(
+                out.mfa_devices
                     .into_iter()
-                    .map(|t| (t.key, t.value))
+                    .map(|d| d.serial_number)
                     .collect(),
-            },
-            state,
-            mfa_devices,
-            active_access_keys,
-        }))
+            )),
+            Err(err) if no_such_entity(&err) => Ok(None),
+            Err(err) => Err(from_sdk("ListMFADevices", err)),
+        }
+    }
+
+    /// A user's live state and their MFA devices' serials (ListMFADevices and GetLoginProfile,
+    /// at once: one round trip).
+    async fn live_state_and_devices(
+        &self,
+        user: &str,
+    ) -> Result<(LiveUserState, Vec<String>), AwsError> {
+        let (serials, profile) = tokio::join!(
+            self.serials(user),
+            self.client.get_login_profile().user_name(user).send()
+        );
+        let Some(serials) = serials? else {
+            let gone = LiveUserState {
+                mfa_active: false,
+                password_enabled: false,
+                exists: false,
+            };
+            return Ok((gone, Vec::new()));
+        };
+        let password_enabled = match profile {
+            Ok(_) => true,
+            Err(err) if no_such_entity(&err) => false,
+            Err(err) => return Err(from_sdk("GetLoginProfile", err)),
+        };
+        let state = LiveUserState {
+            mfa_active: !serials.is_empty(),
+            password_enabled,
+            exists: true,
+        };
+        Ok((state, serials))
+    }
+}
+
+impl TargetedReader for IamReader {
+    async fn user(&self, user: &str) -> Result<Option<LiveUser>, AwsError> {
+        let mut waits = NEW_USER_WAITS.iter();
+        loop {
+            // Every read at once, GetUser among them: one round trip. For a user that does not
+            // exist (yet: IAM is eventually consistent right after CreateUser) the others fail
+            // too, and are not looked at.
+            let (found, parts) = tokio::join!(self.get_user(user), self.user_parts(user));
+            match found? {
+                Some(found) => {
+                    let (groups, attached_policy_arns, (state, mfa_devices), active_access_keys) =
+                        parts?;
+                    return Ok(Some(LiveUser {
+                        iam: IamUser {
+                            created: to_chrono(&found.create_date),
+                            name: found.user_name,
+                            arn: found.arn,
+                            id: found.user_id,
+                            groups,
+                            attached_policy_arns,
+                            inline_policies: Vec::new(),
+                            tags: (found.tags.unwrap_or_default().into_iter())
+                                .map(|t| (t.key, t.value))
+                                .collect(),
+                        },
+                        state,
+                        mfa_devices,
+                        active_access_keys,
+                    }));
+                }
+                None => match waits.next() {
+                    Some(wait) => {
+                        debug!(
+                            user,
+                            wait_ms = wait.as_millis() as u64,
+                            "GetUser: no such user yet; waiting"
+                        );
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Ok(None),
+                },
+            }
+        }
     }
 
     async fn root_state(&self) -> Result<RootState, AwsError> {
@@ -380,79 +400,5 @@ impl TargetedReader for IamReader {
             Err(err) if no_such_entity(&err) => Ok(None),
             Err(err) => Err(from_sdk("GetGroup", err)),
         }
-    }
-}
-
-impl PolicyReader for IamReader {
-    async fn default_policy_version(
-        &self,
-        policy_arn: &str,
-    ) -> Result<DefaultPolicyVersion, AwsError> {
-        // GetPolicy names the default; ListPolicyVersions' flag is not relied on (moto drops
-        // it after a SetDefaultPolicyVersion to the version that already is the default).
-        let policy = self
-            .client
-            .get_policy()
-            .policy_arn(policy_arn)
-            .send()
-            .await
-            .map_err(|e| from_sdk("GetPolicy", e))?;
-        let policy = policy
-            .policy
-            .unwrap_or_else(|| aws_sdk_iam::types::Policy::builder().build());
-        let tags = policy
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| (t.key, t.value))
-            .collect();
-        let id = policy.default_version_id.ok_or_else(|| AwsError {
-            operation: "GetPolicy",
-            code: None,
-            message: format!("{policy_arn} has no default version"),
-            retryable: false,
-        })?;
-        let document = self.policy_version_document(policy_arn, &id).await?;
-        Ok(DefaultPolicyVersion { id, document, tags })
-    }
-
-    async fn policy_versions(&self, policy_arn: &str) -> Result<Vec<PolicyVersion>, AwsError> {
-        // IAM keeps at most five versions: one page.
-        let listed = self
-            .client
-            .list_policy_versions()
-            .policy_arn(policy_arn)
-            .send()
-            .await
-            .map_err(|e| from_sdk("ListPolicyVersions", e))?;
-        Ok(listed
-            .versions
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| PolicyVersion {
-                id: v.version_id.unwrap_or_default(),
-                created: v.create_date.as_ref().and_then(to_chrono),
-            })
-            .collect())
-    }
-
-    async fn policy_version_document(
-        &self,
-        policy_arn: &str,
-        version_id: &str,
-    ) -> Result<String, AwsError> {
-        let version = self
-            .client
-            .get_policy_version()
-            .policy_arn(policy_arn)
-            .version_id(version_id)
-            .send()
-            .await
-            .map_err(|e| from_sdk("GetPolicyVersion", e))?;
-        Ok(version
-            .policy_version
-            .and_then(|v| v.document)
-            .map(|d| decode_policy_document(&d))
-            .unwrap_or_default())
     }
 }
