@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The event path's round trips: how much a request's latency adds to one event.
 
-    event_path.py [--delays 0,20,60] [--events 7]
+    event_path.py [--delays 0,20,60] [--events 15]
 
 For each delay D, a fresh moto server behind the counting proxy holding every request D ms
 (bench/countproxy.py), a seeded 10-user account with a topic, and `--events` new users with a
@@ -28,7 +28,7 @@ EXAMPLE = os.path.join(harness.ROOT, "target", "release", "examples", "event_pat
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--delays", default="0,20,60")
-    ap.add_argument("--events", type=int, default=7)
+    ap.add_argument("--events", type=int, default=15)
     ap.add_argument("--binary", default=EXAMPLE, help="the event_path example's build")
     a = ap.parse_args()
     if not os.path.exists(a.binary):
