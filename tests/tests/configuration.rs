@@ -163,3 +163,31 @@ fn the_cli_refuses_to_run_without_a_region_saying_how_to_give_one() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_retry_variable_stops_the_lambdas_and_the_cli_naming_it() {
+    // The SDK's own variables: its loader would panic on these; ours names them instead.
+    for (variable, value) in [("AWS_RETRY_MODE", "legacy"), ("AWS_MAX_ATTEMPTS", "0")] {
+        for package in ["scheduled-audit", "iam-events"] {
+            let (logs, asked) = lambda(package, variable, value);
+            assert!(!asked, "{package} {variable}: asked for an event first");
+            assert!(
+                logs.contains(&format!("{variable} is invalid")) && logs.contains(value),
+                "{package} {variable}={value:?}: {logs}"
+            );
+        }
+        let (code, stderr) = cli(
+            &["audit"],
+            &[
+                ("AWS_REGION", "us-east-1"),
+                ("DENY_POLICY_ARN", DENY),
+                (variable, value),
+            ],
+        );
+        assert_eq!(code, Some(1), "{variable}={value:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{variable} is invalid")) && !stderr.contains("panicked"),
+            "{variable}={value:?}: {stderr}"
+        );
+    }
+}

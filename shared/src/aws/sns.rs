@@ -153,8 +153,8 @@ impl Notifier for SnsNotifier {
         topic_arn: &str,
         messages: &[Notification],
     ) -> Vec<Result<String, AwsError>> {
-        // The batches go out together, answers kept in order: under real latency, ten batches
-        // one after another would be ten round trips for one.
+        // The batches go out BATCHES_AT_ONCE at a time, answers kept in order: under real
+        // latency, ten batches one after another are ten round trips, five at a time two.
         let answers: Vec<Vec<Result<String, AwsError>>> = stream::iter(batches(messages))
             .map(|range| async move {
                 let chunk = &messages[range];
