@@ -10,6 +10,11 @@ use mfa_enforcer::settings::{RawSettings, Settings};
 use serde_json::json;
 use std::time::Instant;
 
+const CREATE_LOGIN_PROFILE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/events/cloudtrail/create-login-profile.json"
+));
+
 fn main() {
     let users: Vec<String> = std::env::args().skip(1).collect();
     mfa_enforcer::runtime::run(move || async move {
@@ -23,18 +28,11 @@ fn main() {
             &Clients::new(&config),
         );
         for user in users {
-            let event = json!({
-                "version": "0", "id": "0", "detail-type": "AWS API Call via CloudTrail",
-                "source": "aws.iam", "account": "123456789012", "time": "2026-06-15T11:59:58Z",
-                "region": "us-east-1", "resources": [],
-                "detail": {
-                    "eventVersion": "1.09",
-                    "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/admin", "userName": "admin"},
-                    "eventTime": "2026-06-15T11:59:58Z", "eventSource": "iam.amazonaws.com",
-                    "eventName": "CreateLoginProfile", "awsRegion": "us-east-1", "eventID": user,
-                    "recipientAccountId": "123456789012", "requestParameters": {"userName": user},
-                }
-            });
+            // The real CloudTrail shape (the tests' fixture), naming this user.
+            let mut event: serde_json::Value = serde_json::from_str(CREATE_LOGIN_PROFILE).unwrap();
+            event["detail"]["eventID"] = json!(user);
+            event["detail"]["requestParameters"]["userName"] = json!(user);
+            event["detail"]["responseElements"]["loginProfile"]["userName"] = json!(user);
             let mut context = Context::default();
             context.invoked_function_arn =
                 "arn:aws:lambda:us-east-1:123456789012:function:iam-events".into();
